@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func newRootCmd(io *ioStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "oidclab",
+		Short: "Test an OpenID Connect login through an API gateway",
+		Long: `oidclab runs Kong's "OpenID Connect with the authorization code flow and Okta"
+tutorial on your machine: an embedded gateway that reads Kong's decK files, an
+embedded Okta-compatible authorization server, and a tunnel, explained hop by hop.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+	// Flag mistakes are usage errors (exit 2), like a bad config file.
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+	})
+
+	root.AddCommand(newVersionCmd(io))
+	return root
+}
+
+// run executes the CLI and maps the outcome to an exit code; the only place errors are printed.
+func run(args []string, io *ioStreams) int {
+	root := newRootCmd(io)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err != nil && !errors.Is(err, errSilent) {
+		fmt.Fprintln(io.ErrOut, "oidclab: "+err.Error())
+	}
+	code := exitCodeFor(err)
+	if err != nil && code == exitFailure && isCobraUsage(err) {
+		code = exitUsage
+	}
+	return int(code)
+}
+
+// isCobraUsage recognises cobra's own argument errors (unknown command, wrong arg count).
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,65 @@
+package deck
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Problem is one thing wrong with a config, located by entity path and file line.
+type Problem struct {
+	Path    string // e.g. "services.0.routes.1.paths.0" or "plugins.0.config.issuer"
+	Line    int    // 1-based; 0 when unknown
+	Message string
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Path != "" {
+		b.WriteString(p.Path)
+	}
+	if p.Line > 0 {
+		fmt.Fprintf(&b, " (line %d)", p.Line)
+	}
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// Errors reports every problem found in one config at once.
+type Errors struct {
+	Source   string // file name, "-" for stdin
+	Problems []Problem
+}
+
+func (e *Errors) Error() string {
+	var b strings.Builder
+	src := e.Source
+	if src == "" {
+		src = "config"
+	}
+	if len(e.Problems) == 1 {
+		fmt.Fprintf(&b, "%s: %s", src, e.Problems[0])
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s: %d problems:", src, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Add records a problem.
+func (e *Errors) Add(path string, line int, format string, args ...any) {
+	e.Problems = append(e.Problems, Problem{Path: path, Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+// Err returns e when it holds problems, else nil.
+func (e *Errors) Err() error {
+	if e == nil || len(e.Problems) == 0 {
+		return nil
+	}
+	return e
+}
