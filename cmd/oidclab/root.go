@@ -29,9 +29,15 @@ embedded Okta-compatible authorization server, and a tunnel, explained hop by ho
 		return &usageError{err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
 
-	root.AddCommand(newVersionCmd(io))
+	for _, newCmd := range subcommands {
+		root.AddCommand(newCmd(io))
+	}
 	return root
 }
+
+// subcommands holds every command's constructor; each command's file registers itself in init,
+// so adding a command never touches this file.
+var subcommands []func(*ioStreams) *cobra.Command
 
 // run executes the CLI and maps the outcome to an exit code; the only place errors are printed.
 func run(args []string, io *ioStreams) int {

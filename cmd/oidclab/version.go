@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
+func init() { subcommands = append(subcommands, newVersionCmd) }
+
 type versionOptions struct {
 	IO   *ioStreams
 	JSON bool

@@ -1,0 +1,9 @@
+package main
+
+import "github.com/oidclab/oidclab/gateway"
+
+// plugins is the registry of gateway plugins oidclab can run; decK files naming any other
+// plugin are rejected with the list of these names.
+func plugins() gateway.Plugins {
+	return gateway.Plugins{}
+}
