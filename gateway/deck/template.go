@@ -1,0 +1,285 @@
+package deck
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"text/template/parse"
+)
+
+// envPrefix is the prefix decK requires on every variable a state file reads.
+const envPrefix = "DECK_"
+
+// templateName is the name text/template puts in its error locations ("template: state:3:16: ...").
+const templateName = "state"
+
+// markFunc is the private function the renderer appends to root-level actions to learn what each
+// one printed, so lines in the rendered document can be mapped back to the file the user wrote.
+const markFunc = "oidclabLineMark"
+
+// envError is returned by the env template function; its text is decK's own.
+type envError struct{ msg string }
+
+func (e *envError) Error() string { return e.msg }
+
+func errPrefix(name string) error {
+	return &envError{fmt.Sprintf("environment variables in the state file must be prefixed with '%s', found: '%s'", envPrefix, name)}
+}
+
+func errUnset(name string) error {
+	return &envError{fmt.Sprintf("environment variable '%s' present in state file but not set", name)}
+}
+
+// lookupEnv resolves a variable the way decK's env function does: DECK_ prefix required, unset is
+// an error (an empty value is fine).
+func lookupEnv(lookup func(string) (string, bool), name string) (string, error) {
+	if !strings.HasPrefix(name, envPrefix) {
+		return "", errPrefix(name)
+	}
+	v, ok := lookup(name)
+	if !ok {
+		return "", errUnset(name)
+	}
+	return v, nil
+}
+
+// The conversion functions parse like decK's (strconv), but their errors do not echo the value:
+// it came from the environment and may be a secret.
+func toBool(s string) (bool, error) {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, errors.New("toBool: the value is not a boolean (true, false, 1, 0, t, f)")
+	}
+	return b, nil
+}
+
+func toInt(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, errors.New("toInt: the value is not an integer")
+	}
+	return n, nil
+}
+
+func toFloat(s string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, errors.New("toFloat: the value is not a number")
+	}
+	return f, nil
+}
+
+// indent pads every line but the first with n spaces, for multi-line values in block scalars.
+func indent(n int, s string) string {
+	if n < 0 {
+		n = 0
+	}
+	return strings.ReplaceAll(s, "\n", "\n"+strings.Repeat(" ", n))
+}
+
+// lineMap maps a line of the rendered document (index line-1) to the line of the source file.
+// nil means identity.
+type lineMap []int
+
+func (m lineMap) source(line int) int {
+	if line <= 0 || m == nil {
+		return line
+	}
+	if line > len(m) {
+		// Past the last mapped line (should not happen): keep the offset from the last one.
+		return m[len(m)-1] + line - len(m)
+	}
+	return m[line-1]
+}
+
+// render runs a state file through decK's templating: text/template with ${{ }} delimiters and
+// the functions env, toBool, toInt, toFloat and indent. Every problem carries a source line.
+func render(src string, lookup func(string) (string, bool)) (string, lineMap, []Problem) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	var marks []string
+	funcs := template.FuncMap{
+		"env":     func(name string) (string, error) { return lookupEnv(lookup, name) },
+		"toBool":  toBool,
+		"toInt":   toInt,
+		"toFloat": toFloat,
+		"indent":  indent,
+		markFunc: func(v any) string {
+			s := fmt.Sprint(v)
+			marks = append(marks, s)
+			return s
+		},
+	}
+	t, err := template.New(templateName).Funcs(funcs).Delims("${{", "}}").Parse(src)
+	if err != nil {
+		return "", nil, []Problem{templateProblem(err)}
+	}
+	if t.Tree == nil || t.Tree.Root == nil {
+		// Only ${{ define }} blocks: the document is empty.
+		return "", nil, nil
+	}
+	// Check every env "NAME" call at the root level before running anything, so all bad or
+	// unset variables are reported at once, each with its line (execution stops at the first).
+	if problems := checkEnvCalls(t.Tree, lookup); len(problems) > 0 {
+		return "", nil, problems
+	}
+	actions, simple := markRootActions(t.Tree)
+	var out bytes.Buffer
+	if err := t.Execute(&out, nil); err != nil {
+		return "", nil, []Problem{templateProblem(err)}
+	}
+	rendered := out.String()
+	if !simple || len(marks) != len(actions) {
+		return rendered, nil, nil
+	}
+	return rendered, buildLineMap(src, t.Tree.Root.Nodes, marks), nil
+}
+
+// checkEnvCalls finds `env "NAME"` and `"NAME" | env` at the root level (not inside if/range,
+// whose branches may never run) and reports the bad ones as decK would when running them.
+func checkEnvCalls(tree *parse.Tree, lookup func(string) (string, bool)) []Problem {
+	var problems []Problem
+	for _, n := range tree.Root.Nodes {
+		a, ok := n.(*parse.ActionNode)
+		if !ok || a.Pipe == nil {
+			continue
+		}
+		var walkPipe func(p *parse.PipeNode)
+		walkPipe = func(p *parse.PipeNode) {
+			for i, c := range p.Cmds {
+				var name *parse.StringNode
+				if id, ok := c.Args[0].(*parse.IdentifierNode); ok && id.Ident == "env" {
+					if len(c.Args) == 2 {
+						name, _ = c.Args[1].(*parse.StringNode)
+					} else if len(c.Args) == 1 && i > 0 && len(p.Cmds[i-1].Args) == 1 {
+						name, _ = p.Cmds[i-1].Args[0].(*parse.StringNode)
+					}
+				}
+				if name != nil {
+					if _, err := lookupEnv(lookup, name.Text); err != nil {
+						problems = append(problems, Problem{Line: nodeLine(tree, c), Message: err.Error()})
+					}
+				}
+				for _, arg := range c.Args {
+					if sub, ok := arg.(*parse.PipeNode); ok {
+						walkPipe(sub)
+					}
+				}
+			}
+		}
+		walkPipe(a.Pipe)
+	}
+	return problems
+}
+
+// markRootActions appends `| oidclabLineMark` to every root-level action so the renderer learns
+// what each printed. It only does so when the root holds nothing but text and plain actions
+// (no if/range/with/template, no variable declarations): then each action runs exactly once, in
+// order, and the output can be lined up with the source. It reports whether it did.
+func markRootActions(tree *parse.Tree) ([]*parse.ActionNode, bool) {
+	var actions []*parse.ActionNode
+	for _, n := range tree.Root.Nodes {
+		switch n := n.(type) {
+		case *parse.TextNode:
+		case *parse.ActionNode:
+			if n.Pipe == nil || len(n.Pipe.Decl) > 0 || n.Pipe.IsAssign {
+				return nil, false
+			}
+			actions = append(actions, n)
+		default:
+			return nil, false
+		}
+	}
+	for _, a := range actions {
+		id := parse.NewIdentifier(markFunc).SetTree(tree).SetPos(a.Pipe.Pos)
+		a.Pipe.Cmds = append(a.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: a.Pipe.Pos, Args: []parse.Node{id}})
+	}
+	return actions, true
+}
+
+// buildLineMap lines up the rendered output with the source: text is copied verbatim, and every
+// line an action printed belongs to the line the action was written on.
+func buildLineMap(src string, nodes []parse.Node, marks []string) lineMap {
+	m := lineMap{1}
+	k := 0
+	for _, n := range nodes {
+		switch n := n.(type) {
+		case *parse.TextNode:
+			pos := int(n.Pos)
+			if pos > len(src) {
+				pos = len(src)
+			}
+			line := 1 + strings.Count(src[:pos], "\n")
+			for _, c := range n.Text {
+				if c == '\n' {
+					line++
+					m = append(m, line)
+				}
+			}
+		case *parse.ActionNode:
+			pos := int(n.Pos)
+			if pos > len(src) {
+				pos = len(src)
+			}
+			line := 1 + strings.Count(src[:pos], "\n")
+			for range strings.Count(marks[k], "\n") {
+				m = append(m, line)
+			}
+			k++
+		}
+	}
+	return m
+}
+
+func nodeLine(tree *parse.Tree, n parse.Node) int {
+	loc, _ := tree.ErrorContext(n)
+	// loc is "state:LINE:COL".
+	parts := strings.Split(loc, ":")
+	if len(parts) >= 2 {
+		if l, err := strconv.Atoi(parts[1]); err == nil {
+			return l
+		}
+	}
+	return 0
+}
+
+// templateLoc matches the location text/template puts in its errors:
+// "template: state:12: ..." (parse) or "template: state:12:5: executing ..." (execution).
+var templateLoc = regexp.MustCompile(`^template: ` + templateName + `:(\d+)(?::\d+)?: (.*)$`)
+
+// unclosedAt matches the parser's "unclosed action started at state:N".
+var unclosedAt = regexp.MustCompile(`^(.*) started at ` + templateName + `:(\d+)$`)
+
+// execContext matches the part of an execution error that repeats the template text.
+var execContext = regexp.MustCompile(`^executing "` + templateName + `" at <.*?>: (?:error calling \w+: )?`)
+
+// templateProblem turns a text/template error into a Problem with the line it happened on and the
+// message a user needs (decK's own text for env errors).
+func templateProblem(err error) Problem {
+	msg := err.Error()
+	line := 0
+	if m := templateLoc.FindStringSubmatch(strings.SplitN(msg, "\n", 2)[0]); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	if m := unclosedAt.FindStringSubmatch(msg); m != nil {
+		// The parser reports the end of the file; the action starts earlier.
+		line, _ = strconv.Atoi(m[2])
+		msg = m[1]
+	}
+	var ee *envError
+	if errors.As(err, &ee) {
+		// decK's own text, unchanged.
+		return Problem{Line: line, Message: ee.msg}
+	}
+	msg = execContext.ReplaceAllString(msg, "")
+	// Our own instrumentation must never leak into a message.
+	msg = strings.ReplaceAll(msg, " | "+markFunc, "")
+	return Problem{Line: line, Message: "template: " + msg}
+}
