@@ -1,0 +1,205 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+)
+
+// maxBodyBytes bounds every request body; OAuth requests are small.
+const maxBodyBytes = 64 << 10
+
+// maxParamLen bounds a single recorded parameter value.
+const maxRecordedParamLen = 256
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	as := func(pattern, endpoint string, h func(http.ResponseWriter, *http.Request, *AuthServer)) {
+		mux.Handle(pattern, s.endpoint(endpoint, true, h))
+	}
+	as("GET /oauth2/{as}/.well-known/openid-configuration", EndpointDiscovery, s.handleOIDCDiscovery)
+	as("GET /oauth2/{as}/.well-known/oauth-authorization-server", EndpointDiscovery, s.handleOAuthDiscovery)
+	as("GET /.well-known/oauth-authorization-server/oauth2/{as}", EndpointDiscovery, s.handleOAuthDiscovery)
+	as("GET /oauth2/{as}/v1/authorize", EndpointAuthorize, s.handleAuthorize)
+	as("POST /oauth2/{as}/v1/authorize", EndpointAuthorize, s.handleAuthorize)
+	as("POST /oauth2/{as}/v1/token", EndpointToken, s.handleToken)
+	as("GET /oauth2/{as}/v1/keys", EndpointKeys, s.handleKeys)
+	as("GET /oauth2/{as}/v1/userinfo", EndpointUserinfo, s.handleUserinfo)
+	as("POST /oauth2/{as}/v1/userinfo", EndpointUserinfo, s.handleUserinfo)
+	as("POST /oauth2/{as}/v1/introspect", EndpointIntrospect, s.handleIntrospect)
+	as("POST /oauth2/{as}/v1/revoke", EndpointRevoke, s.handleRevoke)
+	as("GET /oauth2/{as}/v1/logout", EndpointLogout, s.handleLogout)
+	as("POST /oauth2/{as}/v1/logout", EndpointLogout, s.handleLogout)
+	mux.Handle("GET /login", s.endpoint(EndpointLogin, false, s.handleLoginPage))
+	mux.Handle("POST /login", s.endpoint(EndpointLogin, false, s.handleLoginSubmit))
+	if !s.opts.DisableControl {
+		mux.Handle("/_emulator/", loopbackOnly(s.controlHandler()))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeOktaError(w, r, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.URL.Path)
+	})
+	return mux
+}
+
+type recordKey struct{}
+
+// recordFrom returns the record of the request being served (a throwaway one outside endpoint).
+func recordFrom(r *http.Request) *RequestRecord {
+	if rec, ok := r.Context().Value(recordKey{}).(*RequestRecord); ok {
+		return rec
+	}
+	return &RequestRecord{}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// endpoint wraps a handler with what every endpoint needs: a bounded body, the request record,
+// the authorization server lookup, injected faults, and a recover so no input can crash the
+// process.
+func (s *Server) endpoint(name string, hasAS bool, h func(http.ResponseWriter, *http.Request, *AuthServer)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &RequestRecord{Time: s.now(), Endpoint: name, Method: r.Method, Origin: r.Header.Get("Origin")}
+		if hasAS {
+			rec.AuthServer = r.PathValue("as")
+		}
+		r = r.WithContext(context.WithValue(r.Context(), recordKey{}, rec))
+		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("emulator: panic serving request", "endpoint", name, "panic", p, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					writeOAuthError(sw, r, errf(http.StatusInternalServerError, "server_error", "An unexpected error occurred."))
+				}
+			}
+			rec.Status = sw.status
+			rec.Params = redactParams(r)
+			s.control.record(*rec)
+			s.log.Debug("emulator request", "endpoint", name, "method", r.Method, "status", sw.status,
+				"client_id", rec.ClientID, "error", rec.Error, "duration", time.Since(start))
+		}()
+
+		r.Body = http.MaxBytesReader(sw, r.Body, maxBodyBytes)
+		if err := r.ParseForm(); err != nil {
+			writeOAuthError(sw, r, errf(http.StatusBadRequest, "invalid_request", "The request could not be parsed: "+parseErrorText(err)))
+			return
+		}
+		var as *AuthServer
+		if hasAS {
+			var ok bool
+			if as, ok = s.authServer(rec.AuthServer); !ok {
+				writeNotFoundAuthServer(sw, r, rec.AuthServer)
+				return
+			}
+		}
+		if f, ok := s.control.takeFault(name); ok {
+			if !s.applyFault(sw, r, f) {
+				return
+			}
+		}
+		h(sw, r, as)
+	})
+}
+
+func parseErrorText(err error) string {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return "the body is larger than 64 KiB."
+	}
+	return "malformed form body."
+}
+
+// applyFault delays and/or answers instead of the endpoint; it reports whether to go on.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return false
+		}
+	}
+	switch {
+	case f.Status != 0:
+		code := "E0000009"
+		if f.Status == http.StatusServiceUnavailable {
+			code = "E0000010"
+		}
+		writeOktaError(w, r, f.Status, code, "Injected fault: "+http.StatusText(f.Status))
+		return false
+	case f.MalformedJSON:
+		recordFrom(r).Error = "malformed_json"
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"issuer":"` + s.baseFor(r) + `","truncated`))
+		return false
+	}
+	return true
+}
+
+// redactParams copies the query and form parameters for the log, hiding secrets.
+func redactParams(r *http.Request) map[string]string {
+	if len(r.Form) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(r.Form))
+	keys := make([]string, 0, len(r.Form))
+	for k := range r.Form {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i >= 64 {
+			break
+		}
+		v := strings.Join(r.Form[k], ",")
+		if redactedParams[k] {
+			v = redacted
+		} else if len(v) > maxRecordedParamLen {
+			v = v[:maxRecordedParamLen] + "…"
+		}
+		if len(k) > maxRecordedParamLen {
+			k = k[:maxRecordedParamLen]
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// loopbackOnly serves only peers on a loopback address: the control API can rewrite tokens, so it
+// must never be reachable from the network, even when the emulator listens on one.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		addr, perr := netip.ParseAddr(host)
+		if err != nil || perr != nil || !addr.Unmap().IsLoopback() || r.Header.Get("X-Forwarded-For") != "" {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,242 @@
+package emulator
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"sync"
+	"time"
+)
+
+// maxEntries bounds each in-memory table so a flood of abandoned logins cannot exhaust memory;
+// expired entries are swept first.
+const maxEntries = 100_000
+
+var errStoreFull = errors.New("too many pending entries; try again later")
+
+// authRequest is a validated authorization request, kept through the login.
+type authRequest struct {
+	AuthServer    string
+	ClientID      string
+	RedirectURI   string
+	ResponseMode  string
+	State         string
+	Nonce         string
+	Scopes        []string
+	Challenge     string
+	ChallengeMeth string
+	Prompt        string
+	MaxAge        int // -1 when absent
+	LoginHint     string
+}
+
+// loginTx is a pending login: the request, a CSRF token bound to it, and attempts so far.
+type loginTx struct {
+	Req      authRequest
+	CSRF     string
+	Attempts int
+	Expires  time.Time
+}
+
+// authCode is an issued, not yet redeemed authorization code.
+type authCode struct {
+	Req      authRequest
+	UserID   string
+	AuthTime time.Time
+	SID      string
+	Expires  time.Time
+}
+
+// refreshGrant is what a refresh token stands for.
+type refreshGrant struct {
+	AuthServer string
+	ClientID   string
+	UserID     string
+	Scopes     []string
+	AuthTime   time.Time
+	Expires    time.Time
+	IssuedAt   time.Time
+	JTI        string
+}
+
+// session is the IdP's sign-in session (the cookie), giving SSO on the next authorize.
+type session struct {
+	UserID   string
+	AuthTime time.Time
+	Expires  time.Time
+}
+
+// store keeps codes, refresh tokens, sessions and login transactions. Secrets are keyed by their
+// SHA-256, so the tables never hold a usable code, token or cookie value.
+type store struct {
+	mu       sync.Mutex
+	txs      map[string]*loginTx
+	codes    map[string]*authCode
+	refresh  map[string]*refreshGrant
+	sessions map[string]*session
+	revoked  map[string]time.Time // access token jti → its expiry
+}
+
+func newStore() store {
+	return store{
+		txs:      map[string]*loginTx{},
+		codes:    map[string]*authCode{},
+		refresh:  map[string]*refreshGrant{},
+		sessions: map[string]*session{},
+		revoked:  map[string]time.Time{},
+	}
+}
+
+func hashKey(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// room sweeps expired entries when a table is full and reports whether one more fits.
+func room[V any](m map[string]V, now time.Time, expiry func(V) time.Time) bool {
+	if len(m) < maxEntries {
+		return true
+	}
+	for k, v := range m {
+		if now.After(expiry(v)) {
+			delete(m, k)
+		}
+	}
+	return len(m) < maxEntries
+}
+
+func (st *store) putTx(id string, tx *loginTx, now time.Time) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !room(st.txs, now, func(t *loginTx) time.Time { return t.Expires }) {
+		return errStoreFull
+	}
+	st.txs[hashKey(id)] = tx
+	return nil
+}
+
+// tx returns a live transaction (a copy).
+func (st *store) tx(id string, now time.Time) (loginTx, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	t, ok := st.txs[hashKey(id)]
+	if !ok || now.After(t.Expires) {
+		return loginTx{}, false
+	}
+	return *t, true
+}
+
+// failTx counts a failed attempt and reports how many are left.
+func (st *store) failTx(id string, max int) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	k := hashKey(id)
+	t, ok := st.txs[k]
+	if !ok {
+		return 0
+	}
+	t.Attempts++
+	if t.Attempts >= max {
+		delete(st.txs, k)
+		return 0
+	}
+	return max - t.Attempts
+}
+
+// takeTx removes a transaction: a login completes it exactly once.
+func (st *store) takeTx(id string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	k := hashKey(id)
+	_, ok := st.txs[k]
+	delete(st.txs, k)
+	return ok
+}
+
+func (st *store) putCode(code string, c *authCode, now time.Time) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !room(st.codes, now, func(c *authCode) time.Time { return c.Expires }) {
+		return errStoreFull
+	}
+	st.codes[hashKey(code)] = c
+	return nil
+}
+
+// takeCode redeems a code: whatever happens next, it is gone (single use).
+func (st *store) takeCode(code string) (*authCode, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	k := hashKey(code)
+	c, ok := st.codes[k]
+	delete(st.codes, k)
+	return c, ok
+}
+
+func (st *store) putRefresh(token string, g *refreshGrant, now time.Time) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !room(st.refresh, now, func(g *refreshGrant) time.Time { return g.Expires }) {
+		return errStoreFull
+	}
+	st.refresh[hashKey(token)] = g
+	return nil
+}
+
+func (st *store) refreshGrant(token string) (*refreshGrant, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	g, ok := st.refresh[hashKey(token)]
+	return g, ok
+}
+
+func (st *store) dropRefresh(token string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	k := hashKey(token)
+	_, ok := st.refresh[k]
+	delete(st.refresh, k)
+	return ok
+}
+
+func (st *store) putSession(id string, se *session, now time.Time) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !room(st.sessions, now, func(s *session) time.Time { return s.Expires }) {
+		return errStoreFull
+	}
+	st.sessions[hashKey(id)] = se
+	return nil
+}
+
+func (st *store) session(id string, now time.Time) (session, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	se, ok := st.sessions[hashKey(id)]
+	if !ok || now.After(se.Expires) {
+		return session{}, false
+	}
+	return *se, true
+}
+
+func (st *store) dropSession(id string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	delete(st.sessions, hashKey(id))
+}
+
+func (st *store) revoke(jti string, exp, now time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !room(st.revoked, now, func(t time.Time) time.Time { return t }) {
+		return // the table only holds unexpired tokens; a full one means a flood, not real tokens
+	}
+	st.revoked[jti] = exp
+}
+
+func (st *store) isRevoked(jti string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	_, ok := st.revoked[jti]
+	return ok
+}
