@@ -256,7 +256,9 @@ func (c Config) Validate() error {
 
 type problems struct{ list []string }
 
-func (p *problems) add(format string, args ...any) { p.list = append(p.list, fmt.Sprintf(format, args...)) }
+func (p *problems) add(format string, args ...any) {
+	p.list = append(p.list, fmt.Sprintf(format, args...))
+}
 
 func (p *problems) err() error {
 	if len(p.list) == 0 {
