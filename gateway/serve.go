@@ -1,0 +1,194 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// reqState is what the gateway tracks about one request between routing and the access log.
+// It travels in the request context so it survives plugins replacing the request.
+type reqState struct {
+	start     time.Time
+	info      RequestInfo
+	match     routeMatch
+	path      string // normalized request path, no query
+	peer      netip.Addr
+	trusted   bool
+	proxyAt   time.Time // when the request left the plugin chain for the upstream
+	upstream  time.Duration
+	proxied   bool
+	errReason string // why the upstream call failed, for the event
+}
+
+type stateKey struct{}
+
+func stateFrom(ctx context.Context) *reqState {
+	st, _ := ctx.Value(stateKey{}).(*reqState)
+	return st
+}
+
+// ServeHTTP routes the request by the current configuration, runs the route's plugins and
+// proxies it to the route's service.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	snap := g.current.Load()
+	st := &reqState{start: time.Now(), path: normalizePath(r.URL.Path)}
+	st.info.RequestID = newRequestID()
+	w.Header().Set("X-Kong-Request-Id", st.info.RequestID)
+	rec := &statusWriter{ResponseWriter: w}
+
+	g.resolveClient(r, st)
+	host, port := splitHostPort(r.Host)
+	if port == 0 {
+		port = st.info.Port
+	}
+	m, ok := snap.router.find(r.Method, host, port, st.path, r.Header)
+	if !ok {
+		writeKongError(rec, http.StatusNotFound, msgNoRoute, st)
+		g.finish(rec, r, st)
+		return
+	}
+	st.match = m
+	st.info.Route = m.route.name
+	if m.route.service != nil {
+		st.info.Service = m.route.service.name
+	}
+	if m.route.httpsOnly && st.info.Scheme != "https" {
+		rec.Header().Set("Connection", "Upgrade")
+		rec.Header().Set("Upgrade", "TLS/1.2, HTTP/1.1")
+		writeKongError(rec, http.StatusUpgradeRequired, msgUseHTTPS, st)
+		g.finish(rec, r, st)
+		return
+	}
+	ctx := context.WithValue(WithRequestInfo(r.Context(), &st.info), stateKey{}, st)
+	m.route.handler.ServeHTTP(rec, r.WithContext(ctx))
+	g.finish(rec, r, st)
+}
+
+// resolveClient works out the client address and the forwarded scheme, host, port and path
+// the way Kong does: X-Real-IP and X-Forwarded-* are believed only from TrustedIPs.
+func (g *Gateway) resolveClient(r *http.Request, st *reqState) {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		st.peer = ap.Addr().Unmap()
+	} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
+		st.peer = a.Unmap()
+	}
+	st.trusted = g.isTrusted(st.peer)
+	st.info.ClientIP = st.peer
+
+	scheme := listenerScheme(r)
+	host, _ := splitHostPort(r.Host)
+	port := localPort(r, scheme)
+	st.info.Scheme, st.info.Host, st.info.Port = scheme, host, port
+	st.info.Path = r.URL.EscapedPath()
+	if !st.trusted {
+		return
+	}
+	if ip, err := netip.ParseAddr(r.Header.Get("X-Real-IP")); err == nil {
+		st.info.ClientIP = ip.Unmap()
+	}
+	if v := r.Header.Get("X-Forwarded-Proto"); v != "" {
+		st.info.Scheme = v
+	}
+	if v := r.Header.Get("X-Forwarded-Host"); v != "" {
+		st.info.Host = v
+	}
+	if v := r.Header.Get("X-Forwarded-Port"); v != "" {
+		if p, err := strconv.Atoi(v); err == nil {
+			st.info.Port = p
+		}
+	}
+	if v := r.Header.Get("X-Forwarded-Path"); v != "" {
+		st.info.Path = v
+	}
+}
+
+func (g *Gateway) isTrusted(ip netip.Addr) bool {
+	if !ip.IsValid() {
+		return false
+	}
+	for _, p := range g.trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// localPort is the port the request came in on (Kong's $server_port).
+func localPort(r *http.Request, scheme string) int {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if tcp, ok := a.(*net.TCPAddr); ok {
+			return tcp.Port
+		}
+		if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+			return int(ap.Port())
+		}
+	}
+	if _, p := splitHostPort(r.Host); p != 0 {
+		return p
+	}
+	if scheme == "https" {
+		return 443
+	}
+	return 80
+}
+
+type schemeKey struct{}
+
+// WithListenerScheme marks every request h serves as having arrived over scheme ("https" for a
+// TLS-terminating tunnel), which becomes X-Forwarded-Proto and RequestInfo.Scheme. Serve the
+// gateway through it on such listeners: gateway.WithListenerScheme(gw, "https").
+func WithListenerScheme(h http.Handler, scheme string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), schemeKey{}, scheme)))
+	})
+}
+
+func listenerScheme(r *http.Request) string {
+	if s, ok := r.Context().Value(schemeKey{}).(string); ok {
+		return s
+	}
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// newRequestID returns 32 hex characters, the form of Kong's X-Kong-Request-Id.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter remembers the status for the access log. Unwrap lets http.ResponseController
+// (used by httputil.ReverseProxy to flush) reach the real writer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
