@@ -14,11 +14,13 @@ type Problem struct {
 
 func (p Problem) String() string {
 	var b strings.Builder
-	if p.Path != "" {
+	switch {
+	case p.Path != "" && p.Line > 0:
+		fmt.Fprintf(&b, "%s (line %d)", p.Path, p.Line)
+	case p.Path != "":
 		b.WriteString(p.Path)
-	}
-	if p.Line > 0 {
-		fmt.Fprintf(&b, " (line %d)", p.Line)
+	case p.Line > 0:
+		fmt.Fprintf(&b, "line %d", p.Line)
 	}
 	if b.Len() > 0 {
 		b.WriteString(": ")

@@ -1,9 +1,24 @@
 package deck
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
 )
+
+// FormatVersion is the only decK _format_version oidclab reads: Kong Gateway 3.x's.
+const FormatVersion = "3.0"
+
+// MaxFileSize bounds a state file; real ones are kilobytes.
+const MaxFileSize = 16 << 20
 
 // Options control loading.
 type Options struct {
@@ -13,15 +28,153 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 }
 
-// PLACEHOLDER: replaced by the real loader (being written now). Signatures are the contract.
-
 // Load reads a decK state file (YAML or JSON) from r. source names it in errors ("-" for stdin).
-// Every problem is reported at once as *Errors.
+// Like decK it renders ${{ }} templates first, then decodes. Every problem in the file is
+// reported at once as *Errors, each with its decK path and line; an I/O error is returned wrapped.
 func Load(r io.Reader, source string, opts Options) (*Config, error) {
-	return nil, errors.New("deck: loader not written yet")
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("deck: reading %s: %w", sourceName(source), err)
+	}
+	if len(data) > MaxFileSize {
+		errs := &Errors{Source: source}
+		errs.Add("", 0, "file is larger than %d MiB", MaxFileSize>>20)
+		return nil, errs
+	}
+	return load(data, source, opts)
 }
 
 // LoadFile reads path, or stdin when path is "-" (stdin given as in).
 func LoadFile(path string, stdin io.Reader, opts Options) (*Config, error) {
-	return nil, errors.New("deck: loader not written yet")
+	if path == "-" {
+		if stdin == nil {
+			return nil, errors.New("deck: no standard input to read the state file from")
+		}
+		return Load(stdin, "-", opts)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("deck: %w", err)
+	}
+	defer f.Close()
+	return Load(f, path, opts)
+}
+
+func sourceName(source string) string {
+	if source == "" {
+		return "config"
+	}
+	return source
+}
+
+func load(data []byte, source string, opts Options) (*Config, error) {
+	errs := &Errors{Source: source}
+	rendered, lines, problems := render(string(data), opts.LookupEnv)
+	if len(problems) > 0 {
+		errs.Problems = problems
+		return nil, errs
+	}
+	root, problem := parseYAML([]byte(rendered), lines)
+	if problem != nil {
+		errs.Problems = []Problem{*problem}
+		return nil, errs
+	}
+
+	d := newDecoder(lines)
+	d.errs.Source = source
+	dec := d.document(root)
+	cfg := dec.cfg
+	cfg.Source = source
+	if !dec.formatSeen {
+		// There is no line to point at; the top of the document is where it belongs.
+		d.errs.Add("_format_version", lines.source(root.Line), "%s", missingFormatMessage)
+	}
+
+	ch := &checker{
+		errs: d.errs, index: d.index, plugins: opts.Plugins, checkPlugins: true,
+		reported: map[string]bool{}, unresolved: map[int]bool{},
+	}
+	for _, p := range d.errs.Problems {
+		ch.reported[p.Path] = true
+	}
+	ch.resolve(dec)
+	ch.derived = assignIDs(cfg)
+	ch.config(cfg)
+
+	if err := d.errs.Err(); err != nil {
+		sortProblems(d.errs.Problems)
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// parseYAML parses exactly one YAML (or JSON) document; lines maps rendered lines to the file's.
+func parseYAML(data []byte, lines lineMap) (root *yaml.Node, problem *Problem) {
+	defer func() {
+		// yaml.v3 has panicked on hostile input before; a config file must never crash the caller.
+		if r := recover(); r != nil {
+			root, problem = nil, &Problem{Message: fmt.Sprintf("the YAML parser failed on this file: %v", r)}
+		}
+	}()
+	ydec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := ydec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Problem{Message: "the file is empty: a decK state file starts with _format_version: \"3.0\""}
+		}
+		return nil, yamlProblem(err, lines)
+	}
+	var extra yaml.Node
+	if err := ydec.Decode(&extra); err == nil {
+		return nil, &Problem{Line: lines.source(extra.Line), Message: "a state file holds one YAML document; found another after \"---\""}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlProblem(err, lines)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, &Problem{Message: "the file is empty: a decK state file starts with _format_version: \"3.0\""}
+	}
+	root = doc.Content[0]
+	if isNull(root) {
+		return nil, &Problem{Line: lines.source(root.Line), Message: "the file is empty: a decK state file starts with _format_version: \"3.0\""}
+	}
+	return root, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func yamlProblem(err error, lines lineMap) *Problem {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return &Problem{Line: lines.source(n), Message: "invalid YAML: " + m[2]}
+	}
+	return &Problem{Message: "invalid YAML: " + trimYAMLPrefix(msg)}
+}
+
+func trimYAMLPrefix(s string) string {
+	if len(s) > 6 && s[:6] == "yaml: " {
+		return s[6:]
+	}
+	return s
+}
+
+// sortProblems orders problems by line, keeping the discovery order among equals; problems
+// without a line come first (they concern the whole file).
+func sortProblems(ps []Problem) {
+	slices.SortStableFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+}
+
+var olderFormat = regexp.MustCompile(`^[12](\.\d+)?$`)
+
+const upgradeHint = "upgrade the file with `deck file convert --from kong-gateway-2.x --to kong-gateway-3.x` " +
+	"(it sets _format_version to \"3.0\" and adds the ~ prefix to regex paths), then review it before use"
+
+var missingFormatMessage = "_format_version is missing, so decK assumes '1.1': cannot apply '1.1' config format version " +
+	"to Kong version 3.0 or above; add _format_version: \"3.0\", or " + upgradeHint
+
+func formatMessage(v string) string {
+	if olderFormat.MatchString(v) {
+		return fmt.Sprintf("cannot apply '%s' config format version to Kong version 3.0 or above; %s", v, upgradeHint)
+	}
+	return fmt.Sprintf("unknown _format_version %q: oidclab reads decK files for Kong 3.x, _format_version: \"3.0\"", v)
 }

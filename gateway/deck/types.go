@@ -63,7 +63,9 @@ type Plugin struct {
 	Config  map[string]any
 	Enabled bool // default true
 	Tags    []string
-	Pos     Pos
+	// Protocols limits the plugin to requests over these protocols (default grpc, grpcs, http, https).
+	Protocols []string
+	Pos       Pos
 	// ConfigLines maps a config key path ("issuer", "client_id.0") to its line in the file,
 	// so plugin validation can point at the offending line.
 	ConfigLines map[string]int

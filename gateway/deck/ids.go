@@ -1,0 +1,79 @@
+package deck
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"regexp"
+	"strconv"
+)
+
+// idNamespace is the UUID namespace of ids oidclab derives (a fixed random UUID, so derived
+// ids never collide with other name-based UUIDs).
+var idNamespace = [16]byte{0x6b, 0x1f, 0x3c, 0x52, 0x9a, 0x0e, 0x4d, 0x1b, 0x8e, 0x27, 0x5c, 0x61, 0xd4, 0x03, 0xa9, 0x7e}
+
+// DeriveID returns a name-based (version 5, SHA-1) UUID for key. Entities without an id get
+// DeriveID(kind + ":" + name) — or the entity path when unnamed — so ids stay the same across
+// reloads of the same file, as they would in Kong's database.
+func DeriveID(key string) string {
+	h := sha1.New()
+	h.Write(idNamespace[:])
+	h.Write([]byte(key))
+	var u [16]byte
+	copy(u[:], h.Sum(nil))
+	u[6] = (u[6] & 0x0f) | 0x50 // version 5
+	u[8] = (u[8] & 0x3f) | 0x80 // RFC 4122 variant
+	var buf [36]byte
+	hex.Encode(buf[0:8], u[0:4])
+	buf[8] = '-'
+	hex.Encode(buf[9:13], u[4:6])
+	buf[13] = '-'
+	hex.Encode(buf[14:18], u[6:8])
+	buf[18] = '-'
+	hex.Encode(buf[19:23], u[8:10])
+	buf[23] = '-'
+	hex.Encode(buf[24:], u[10:])
+	return string(buf[:])
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// IsUUID reports whether s is a UUID as Kong accepts ids (any version, hex in either case).
+func IsUUID(s string) bool { return uuidRE.MatchString(s) }
+
+// assignIDs gives every entity without an id a derived one, and returns the derived ids. Plugins are keyed by name and scope,
+// which Kong makes unique, so their ids survive reordering too.
+func assignIDs(cfg *Config) map[string]bool {
+	derived := map[string]bool{}
+	for i := range cfg.Services {
+		s := &cfg.Services[i]
+		if s.ID == "" {
+			s.ID = DeriveID(entityKey("service", s.Name, s.Pos.Path, i))
+			derived[s.ID] = true
+		}
+	}
+	for i := range cfg.Routes {
+		r := &cfg.Routes[i]
+		if r.ID == "" {
+			r.ID = DeriveID(entityKey("route", r.Name, r.Pos.Path, i))
+			derived[r.ID] = true
+		}
+	}
+	for i := range cfg.Plugins {
+		p := &cfg.Plugins[i]
+		if p.ID == "" {
+			p.ID = DeriveID("plugin:" + p.Name + "|service:" + p.Service + "|route:" + p.Route)
+			derived[p.ID] = true
+		}
+	}
+	return derived
+}
+
+func entityKey(kind, name, path string, i int) string {
+	if name != "" {
+		return kind + ":" + name
+	}
+	if path != "" {
+		return kind + "@" + path
+	}
+	return kind + "#" + strconv.Itoa(i)
+}
