@@ -74,7 +74,7 @@ type oktaError struct {
 
 func writeOktaError(w http.ResponseWriter, r *http.Request, status int, code, summary string) {
 	recordFrom(r).Error = code
-	writeJSON(w, status, oktaError{ErrorCode: code, ErrorSummary: summary, ErrorLink: code, ErrorID: oktaID("oae")[:25], ErrorCauses: []string{}})
+	writeJSON(w, status, oktaError{ErrorCode: code, ErrorSummary: summary, ErrorLink: code, ErrorID: oktaID("oae") + oktaID("")[:5], ErrorCauses: []string{}})
 }
 
 // writeNotFoundAuthServer is Okta's answer for an unknown authorization server id.
