@@ -121,11 +121,15 @@ func TestAuthorizationCodeGrantFailures(t *testing.T) {
 			return c, url.Values{"code_verifier": {w}}, nil
 		}, 400, "invalid_grant", "PKCE verification failed."},
 		{"missing verifier", func(c, _ string) (string, url.Values, http.Header) { return c, nil, nil }, 400, "invalid_grant", "PKCE verification failed."},
-		{"short verifier", func(c, _ string) (string, url.Values, http.Header) { return c, url.Values{"code_verifier": {"abc"}}, nil }, 400, "invalid_grant", "PKCE verification failed."},
+		{"short verifier", func(c, _ string) (string, url.Values, http.Header) {
+			return c, url.Values{"code_verifier": {"abc"}}, nil
+		}, 400, "invalid_grant", "PKCE verification failed."},
 		{"redirect uri mismatch", func(c, v string) (string, url.Values, http.Header) {
 			return c, url.Values{"code_verifier": {v}, "redirect_uri": {"http://127.0.0.1:8000/other"}}, nil
 		}, 400, "invalid_grant", "The 'redirect_uri' does not match the redirection URI used in the authorization request."},
-		{"unknown code", func(_, v string) (string, url.Values, http.Header) { return "nope", url.Values{"code_verifier": {v}}, nil }, 400, "invalid_grant", "The authorization code is invalid or has expired."},
+		{"unknown code", func(_, v string) (string, url.Values, http.Header) {
+			return "nope", url.Values{"code_verifier": {v}}, nil
+		}, 400, "invalid_grant", "The authorization code is invalid or has expired."},
 		{"missing code", func(_, v string) (string, url.Values, http.Header) { return "", url.Values{"code_verifier": {v}}, nil }, 400, "invalid_request", "'code'"},
 	}
 	for _, tt := range tests {
