@@ -23,12 +23,13 @@ import (
 // are in real life: the IdP as "localhost" and the RP as "127.0.0.1" (or the other way round,
 // or as *.test names mapped onto loopback).
 //
-// IdP:  GET /authorize?redirect_uri&state[&two_step=1][&response_mode=query]  login form
+// IdP:  GET /authorize?redirect_uri&state[&two_step=1][&response_mode=query][&prompt=login]
+//       login form, or straight back with a code when the IdP session cookie is there
 //       POST /login, POST /password                                            checks demo/s3cret
 //       GET /broken                                                            200 page, no form
 //       GET /bad                                                               400
 // RP:   GET /start?idp=BASE[&cookie=NAME][&attrs=Set-Cookie attributes of the state cookie]
-//                 [&idp_path=...][&two_step=1][&response_mode=query]
+//                 [&idp_path=...][&two_step=1][&response_mode=query][&prompt=login]
 //       GET|POST /callback?cookie=NAME  JSON: method, state_cookie, state_match, code_ok
 //       GET /home           JSON: logged_in
 
@@ -131,7 +132,7 @@ func (l *lab) serveIdP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "invalid_request: redirect_uri is required", http.StatusBadRequest)
 			return
 		}
-		if c, err := r.Cookie("idp_sid"); err == nil && l.hasIdPSession(c.Value) {
+		if c, err := r.Cookie("idp_sid"); err == nil && l.hasIdPSession(c.Value) && r.Form.Get("prompt") != "login" {
 			l.respond(w, r, d)
 			return
 		}
@@ -191,7 +192,10 @@ func (l *lab) respond(w http.ResponseWriter, r *http.Request, d loginData) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		u.RawQuery = url.Values{"code": {code}, "state": {d.State}}.Encode()
+		q := u.Query()
+		q.Set("code", code)
+		q.Set("state", d.State)
+		u.RawQuery = q.Encode()
 		http.Redirect(w, r, u.String(), http.StatusFound)
 		return
 	}
@@ -227,7 +231,7 @@ func (l *lab) serveRP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Add("Set-Cookie", line)
 		authz := url.Values{"redirect_uri": {"http://" + r.Host + "/callback?cookie=" + name}, "state": {state}}
-		for _, k := range []string{"two_step", "response_mode"} {
+		for _, k := range []string{"two_step", "response_mode", "prompt"} {
 			if v := q.Get(k); v != "" {
 				authz.Set(k, v)
 			}
