@@ -1,0 +1,116 @@
+package oidc
+
+import (
+	"bytes"
+	"compress/flate"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrCookieInvalid is returned for any cookie value that does not decrypt: tampered, cut,
+// written under another secret or for another cookie name. Callers treat it as "no cookie".
+var ErrCookieInvalid = errors.New("oidc: cookie is not valid")
+
+const (
+	// maxCookieValue bounds what Open will look at: nine 4 KB chunks.
+	maxCookieValue = 9 * 4096
+	// compressAbove is where payloads get deflated first, as lua-resty-session does (1 KiB).
+	compressAbove = 1024
+	// maxPlaintext bounds inflation so a cookie cannot expand into a memory bomb.
+	maxPlaintext = 256 << 10
+
+	flagRaw     byte = 0
+	flagDeflate byte = 1
+)
+
+// Codec seals values into cookie strings with AES-256-GCM. Its key is derived with HKDF-SHA256
+// from the session secret and a purpose, so the authorization and session cookies use different
+// keys; the cookie name is authenticated too, so a value cannot be moved to another cookie.
+type Codec struct {
+	aead cipher.AEAD
+}
+
+// NewCodec derives the key for purpose from secret.
+func NewCodec(secret []byte, purpose string) (*Codec, error) {
+	if len(secret) == 0 {
+		return nil, errors.New("oidc: empty cookie secret")
+	}
+	key, err := hkdf.Key(sha256.New, secret, nil, "oidclab "+purpose+" cookie v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: derive cookie key: %w", err)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: cookie cipher: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: cookie cipher: %w", err)
+	}
+	return &Codec{aead: aead}, nil
+}
+
+// Seal JSON-encodes v and encrypts it for the cookie called name.
+func (c *Codec) Seal(name string, v any) (string, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("oidc: encode cookie: %w", err)
+	}
+	body := append([]byte{flagRaw}, plain...)
+	if len(plain) > compressAbove {
+		var buf bytes.Buffer
+		buf.WriteByte(flagDeflate)
+		zw, _ := flate.NewWriter(&buf, flate.BestSpeed)
+		zw.Write(plain)
+		zw.Close()
+		if buf.Len() < len(body) {
+			body = buf.Bytes()
+		}
+	}
+	nonce := make([]byte, c.aead.NonceSize(), c.aead.NonceSize()+len(body)+c.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("oidc: cookie nonce: %w", err)
+	}
+	sealed := c.aead.Seal(nonce, nonce, body, []byte(name))
+	return base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+// Open decrypts value sealed for name into v. Any failure is ErrCookieInvalid (wrapped).
+func (c *Codec) Open(name, value string, v any) error {
+	if len(value) == 0 || len(value) > maxCookieValue {
+		return ErrCookieInvalid
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil || len(raw) < c.aead.NonceSize()+c.aead.Overhead()+1 {
+		return ErrCookieInvalid
+	}
+	ns := c.aead.NonceSize()
+	body, err := c.aead.Open(nil, raw[:ns], raw[ns:], []byte(name))
+	if err != nil || len(body) == 0 {
+		return ErrCookieInvalid
+	}
+	plain := body[1:]
+	switch body[0] {
+	case flagRaw:
+	case flagDeflate:
+		zr := flate.NewReader(bytes.NewReader(plain))
+		plain, err = io.ReadAll(io.LimitReader(zr, maxPlaintext+1))
+		if err != nil || len(plain) > maxPlaintext {
+			return ErrCookieInvalid
+		}
+	default:
+		return ErrCookieInvalid
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrCookieInvalid, err)
+	}
+	return nil
+}
