@@ -56,6 +56,10 @@ type Gateway struct {
 	applyMu sync.Mutex // serialises Apply so admin writes do not race each other
 	current atomic.Pointer[snapshot]
 	created sync.Map // entity id -> unix seconds first seen, for the admin API
+	nodeID  string
+
+	requests atomic.Int64 // requests received, for the admin API's /status
+	inflight atomic.Int64
 }
 
 // New builds a gateway and applies cfg (which may be nil for an empty configuration).
@@ -66,6 +70,7 @@ func New(cfg *deck.Config, opts Options) (*Gateway, error) {
 		plugins: opts.Plugins,
 		trusted: opts.TrustedIPs,
 		echo:    opts.Echo,
+		nodeID:  newUUID(),
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -124,7 +129,24 @@ func (g *Gateway) Bus() *Bus { return g.bus }
 func (g *Gateway) Apply(cfg *deck.Config) error {
 	g.applyMu.Lock()
 	defer g.applyMu.Unlock()
-	snap, err := g.compile(cloneConfig(cfg))
+	return g.applyLocked(cloneConfig(cfg))
+}
+
+// Update applies the configuration edit makes to a copy of the current one; edits are
+// serialised, so two concurrent updates never lose each other's changes. An error from edit
+// is returned as is and nothing changes.
+func (g *Gateway) Update(edit func(cfg *deck.Config) error) error {
+	g.applyMu.Lock()
+	defer g.applyMu.Unlock()
+	cfg := cloneConfig(g.current.Load().cfg)
+	if err := edit(cfg); err != nil {
+		return err
+	}
+	return g.applyLocked(cfg)
+}
+
+func (g *Gateway) applyLocked(cfg *deck.Config) error {
+	snap, err := g.compile(cfg)
 	if err != nil {
 		g.bus.Publish(Event{Kind: EventError, Message: "configuration rejected", Explain: err.Error()})
 		return err

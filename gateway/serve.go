@@ -36,6 +36,9 @@ func stateFrom(ctx context.Context) *reqState {
 // ServeHTTP routes the request by the current configuration, runs the route's plugins and
 // proxies it to the route's service.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.requests.Add(1)
+	g.inflight.Add(1)
+	defer g.inflight.Add(-1)
 	snap := g.current.Load()
 	st := &reqState{start: time.Now(), path: normalizePath(r.URL.Path)}
 	st.info.RequestID = newRequestID()

@@ -1,0 +1,565 @@
+package gateway
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/oidclab/oidclab/gateway/deck"
+)
+
+// adminMaxBody caps admin request bodies; POST /config gets the decK loader's own limit.
+const adminMaxBody = 1 << 20
+
+// Admin returns Kong's Admin API for this gateway (DB-less flavour): read services, routes and
+// plugins; create, patch and delete plugins; replace the whole configuration with POST /config.
+// Every change is applied with Apply's guarantees. Secret-bearing config fields are redacted in
+// every answer. Serve it on loopback only: it can change what the gateway does.
+func (g *Gateway) Admin() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", g.adminRoot)
+	mux.HandleFunc("GET /status", g.adminStatus)
+
+	mux.HandleFunc("GET /services", g.adminListServices)
+	mux.HandleFunc("GET /services/{service}", g.adminGetService)
+	mux.HandleFunc("GET /services/{service}/routes", g.adminListRoutes)
+	mux.HandleFunc("GET /services/{service}/plugins", g.adminListPlugins)
+	mux.HandleFunc("POST /services/{service}/plugins", g.adminCreatePlugin)
+
+	mux.HandleFunc("GET /routes", g.adminListRoutes)
+	mux.HandleFunc("GET /routes/{route}", g.adminGetRoute)
+	mux.HandleFunc("GET /routes/{route}/plugins", g.adminListPlugins)
+	mux.HandleFunc("POST /routes/{route}/plugins", g.adminCreatePlugin)
+
+	mux.HandleFunc("GET /plugins", g.adminListPlugins)
+	mux.HandleFunc("POST /plugins", g.adminCreatePlugin)
+	mux.HandleFunc("GET /plugins/enabled", g.adminEnabledPlugins)
+	mux.HandleFunc("GET /plugins/{id}", g.adminGetPlugin)
+	mux.HandleFunc("PATCH /plugins/{id}", g.adminPatchPlugin)
+	mux.HandleFunc("DELETE /plugins/{id}", g.adminDeletePlugin)
+
+	mux.HandleFunc("POST /config", g.adminPostConfig)
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			// ServeMux's own 404/405 are plain text; Kong answers JSON.
+			if allowed := allowedMethods(mux, r); len(allowed) > 0 {
+				w.Header().Set("Allow", strings.Join(allowed, ", "))
+				writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "Method not allowed"})
+				return
+			}
+			writeNotFound(w)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{"GET", "POST", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := mux.Handler(probe); p != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"message":"An unexpected error occurred"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Server", ServerHeader)
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeNotFound(w http.ResponseWriter) {
+	writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not found"})
+}
+
+func writeBadRequest(w http.ResponseWriter, msg string) {
+	writeJSON(w, http.StatusBadRequest, map[string]string{"message": msg})
+}
+
+func (g *Gateway) createdAt(id string) int64 {
+	v, _ := g.created.LoadOrStore(id, time.Now().Unix())
+	return v.(int64)
+}
+
+func (g *Gateway) view() entityView {
+	return entityView{g: g, cfg: g.current.Load().cfg}
+}
+
+func (g *Gateway) adminRoot(w http.ResponseWriter, r *http.Request) {
+	host, _ := os.Hostname()
+	available := map[string]any{}
+	for _, n := range g.sortedPluginNames() {
+		available[n] = map[string]any{"version": ServerHeader[len("kong/"):], "priority": nil}
+	}
+	var enabled []string
+	for _, p := range g.current.Load().cfg.Plugins {
+		if !slices.Contains(enabled, p.Name) {
+			enabled = append(enabled, p.Name)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"tagline":     "Welcome to kong",
+		"version":     strings.TrimPrefix(ServerHeader, "kong/"),
+		"edition":     "community",
+		"hostname":    host,
+		"node_id":     g.nodeID,
+		"lua_version": "none (oidclab, " + runtime.Version() + ")",
+		"plugins": map[string]any{
+			"available_on_server": available,
+			"enabled_in_cluster":  enabled,
+		},
+		"configuration": map[string]any{
+			"database":      "off",
+			"role":          "traditional",
+			"router_flavor": "traditional_compatible",
+			"trusted_ips":   g.trustedStrings(),
+		},
+	})
+}
+
+func (g *Gateway) trustedStrings() []string {
+	out := make([]string, len(g.trusted))
+	for i, p := range g.trusted {
+		out[i] = p.String()
+	}
+	return out
+}
+
+func (g *Gateway) sortedPluginNames() []string {
+	names := make([]string, 0, len(g.plugins))
+	for n := range g.plugins {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// adminStatus reports what the gateway measures in Kong's /status shape. Fields oidclab cannot
+// measure (nginx connection states, shared dict memory) are left out rather than invented.
+func (g *Gateway) adminStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"database": map[string]any{"reachable": true},
+		"server": map[string]any{
+			"total_requests":     g.requests.Load(),
+			"connections_active": g.inflight.Load(),
+		},
+		"configuration_hash": g.configHash(),
+	})
+}
+
+// configHash is Kong's DB-less configuration_hash: 32 hex characters identifying the config.
+func (g *Gateway) configHash() string {
+	b, _ := json.Marshal(g.current.Load().cfg)
+	sum := md5.Sum(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func (g *Gateway) adminListServices(w http.ResponseWriter, r *http.Request) {
+	v := g.view()
+	out := list[serviceJSON]{Data: []serviceJSON{}}
+	for _, s := range v.cfg.Services {
+		out.Data = append(out.Data, v.service(s))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (g *Gateway) adminGetService(w http.ResponseWriter, r *http.Request) {
+	v := g.view()
+	s := findService(v.cfg, r.PathValue("service"))
+	if s == nil {
+		writeNotFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, v.service(*s))
+}
+
+func (g *Gateway) adminListRoutes(w http.ResponseWriter, r *http.Request) {
+	v := g.view()
+	var svc *deck.Service
+	if ref := r.PathValue("service"); ref != "" {
+		if svc = findService(v.cfg, ref); svc == nil {
+			writeNotFound(w)
+			return
+		}
+	}
+	out := list[routeJSON]{Data: []routeJSON{}}
+	for _, rt := range v.cfg.Routes {
+		if svc != nil && rt.Service != svc.Name && rt.Service != svc.ID {
+			continue
+		}
+		out.Data = append(out.Data, v.route(rt))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (g *Gateway) adminGetRoute(w http.ResponseWriter, r *http.Request) {
+	v := g.view()
+	rt := findRoute(v.cfg, r.PathValue("route"))
+	if rt == nil {
+		writeNotFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, v.route(*rt))
+}
+
+func (g *Gateway) adminListPlugins(w http.ResponseWriter, r *http.Request) {
+	v := g.view()
+	var svc *deck.Service
+	var rt *deck.Route
+	if ref := r.PathValue("service"); ref != "" {
+		if svc = findService(v.cfg, ref); svc == nil {
+			writeNotFound(w)
+			return
+		}
+	}
+	if ref := r.PathValue("route"); ref != "" {
+		if rt = findRoute(v.cfg, ref); rt == nil {
+			writeNotFound(w)
+			return
+		}
+	}
+	out := list[pluginJSON]{Data: []pluginJSON{}}
+	for _, p := range v.cfg.Plugins {
+		if svc != nil && p.Service != svc.Name && p.Service != svc.ID {
+			continue
+		}
+		if rt != nil && p.Route != rt.Name && p.Route != rt.ID {
+			continue
+		}
+		out.Data = append(out.Data, v.plugin(p))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (g *Gateway) adminEnabledPlugins(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"enabled_plugins": g.sortedPluginNames()})
+}
+
+func (g *Gateway) adminGetPlugin(w http.ResponseWriter, r *http.Request) {
+	v := g.view()
+	i := findPlugin(v.cfg, r.PathValue("id"))
+	if i < 0 {
+		writeNotFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, v.plugin(v.cfg.Plugins[i]))
+}
+
+// errNotFound tells an Update edit's caller to answer 404.
+var errNotFound = errors.New("not found")
+
+// inputError is a problem with the request itself, answered as a schema violation.
+type inputError struct{ problems []deck.Problem }
+
+func (e *inputError) Error() string { return fmt.Sprintf("%d problems", len(e.problems)) }
+
+func (g *Gateway) adminCreatePlugin(w http.ResponseWriter, r *http.Request) {
+	in, err := readEntityBody(w, r)
+	if err != nil {
+		writeBadRequest(w, err.Error())
+		return
+	}
+	var id, path string
+	err = g.Update(func(cfg *deck.Config) error {
+		p := deck.Plugin{Enabled: true}
+		if ref := r.PathValue("service"); ref != "" {
+			s := findService(cfg, ref)
+			if s == nil {
+				return errNotFound
+			}
+			p.Service = cmpOr(s.Name, s.ID)
+		}
+		if ref := r.PathValue("route"); ref != "" {
+			rt := findRoute(cfg, ref)
+			if rt == nil {
+				return errNotFound
+			}
+			p.Route = cmpOr(rt.Name, rt.ID)
+		}
+		if probs := applyPluginInput(cfg, &p, in, true); len(probs) > 0 {
+			return &inputError{probs}
+		}
+		if p.ID == "" {
+			p.ID = newUUID()
+		}
+		if findPlugin(cfg, p.ID) >= 0 {
+			return &inputError{[]deck.Problem{{Path: "id", Message: "already exists with value '" + p.ID + "'"}}}
+		}
+		id = p.ID
+		p.Pos.Path = fmt.Sprintf("plugins.%d", len(cfg.Plugins))
+		path = p.Pos.Path
+		cfg.Plugins = append(cfg.Plugins, p)
+		return nil
+	})
+	if g.answerUpdateError(w, err, path) {
+		return
+	}
+	v := g.view()
+	writeJSON(w, http.StatusCreated, v.plugin(v.cfg.Plugins[findPlugin(v.cfg, id)]))
+}
+
+func (g *Gateway) adminPatchPlugin(w http.ResponseWriter, r *http.Request) {
+	in, err := readEntityBody(w, r)
+	if err != nil {
+		writeBadRequest(w, err.Error())
+		return
+	}
+	id := r.PathValue("id")
+	var path string
+	err = g.Update(func(cfg *deck.Config) error {
+		i := findPlugin(cfg, id)
+		if i < 0 {
+			return errNotFound
+		}
+		path = cfg.Plugins[i].Pos.Path
+		if probs := applyPluginInput(cfg, &cfg.Plugins[i], in, false); len(probs) > 0 {
+			return &inputError{probs}
+		}
+		cfg.Plugins[i].ID = id // the id is not patchable
+		return nil
+	})
+	if g.answerUpdateError(w, err, path) {
+		return
+	}
+	v := g.view()
+	writeJSON(w, http.StatusOK, v.plugin(v.cfg.Plugins[findPlugin(v.cfg, id)]))
+}
+
+func (g *Gateway) adminDeletePlugin(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	err := g.Update(func(cfg *deck.Config) error {
+		i := findPlugin(cfg, id)
+		if i < 0 {
+			return errNotFound
+		}
+		cfg.Plugins = slices.Delete(cfg.Plugins, i, i+1)
+		return nil
+	})
+	if errors.Is(err, errNotFound) {
+		// Kong answers 204 even for an id that does not exist; a 404 makes a mistyped id visible.
+		writeNotFound(w)
+		return
+	}
+	if g.answerUpdateError(w, err, "") {
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// answerUpdateError writes the answer for a failed Update and reports whether it did. Problems
+// under entityPath are shown relative to the entity, as Kong's field errors are.
+func (g *Gateway) answerUpdateError(w http.ResponseWriter, err error, entityPath string) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, errNotFound) {
+		writeNotFound(w)
+		return true
+	}
+	var ie *inputError
+	if errors.As(err, &ie) {
+		writeJSON(w, http.StatusBadRequest, schemaViolation(ie.problems, ""))
+		return true
+	}
+	if de, ok := asDeckErrors(err); ok {
+		writeJSON(w, http.StatusBadRequest, schemaViolation(de.Problems, entityPath))
+		return true
+	}
+	writeJSON(w, http.StatusInternalServerError, map[string]string{"message": msgUnexpected})
+	return true
+}
+
+// kongSchemaError is Kong's validation error body.
+type kongSchemaError struct {
+	Code    int            `json:"code"`
+	Name    string         `json:"name"`
+	Message string         `json:"message"`
+	Fields  map[string]any `json:"fields"`
+}
+
+// schemaViolation renders problems as Kong's code 2 "schema violation", paths made relative to
+// entityPath when they are under it.
+func schemaViolation(problems []deck.Problem, entityPath string) kongSchemaError {
+	fields := map[string]any{}
+	var parts []string
+	for _, p := range problems {
+		path := p.Path
+		if entityPath != "" {
+			if rest, ok := strings.CutPrefix(path, entityPath+"."); ok {
+				path = rest
+			} else if path == entityPath {
+				path = "@entity"
+			}
+		}
+		setField(fields, path, p.Message)
+		parts = append(parts, path+": "+p.Message)
+	}
+	msg := "schema violation (" + strings.Join(parts, "; ") + ")"
+	if len(parts) > 1 {
+		msg = fmt.Sprintf("%d schema violations (%s)", len(parts), strings.Join(parts, "; "))
+	}
+	return kongSchemaError{Code: 2, Name: "schema violation", Message: msg, Fields: fields}
+}
+
+// setField nests msg into fields along the dotted path ("config.issuer" ->
+// {"config":{"issuer":msg}}).
+func setField(fields map[string]any, path, msg string) {
+	if path == "" {
+		path = "@entity"
+	}
+	keys := strings.Split(path, ".")
+	m := fields
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	last := keys[len(keys)-1]
+	if prev, ok := m[last].(string); ok {
+		msg = prev + "; " + msg
+	}
+	m[last] = msg
+}
+
+func (g *Gateway) adminPostConfig(w http.ResponseWriter, r *http.Request) {
+	body, err := readConfigBody(r)
+	if err != nil {
+		writeBadRequest(w, err.Error())
+		return
+	}
+	opts := deck.Options{
+		Plugins: g.sortedPluginNames(),
+		// Kong's /config does not render templates; refuse to read this process's environment.
+		LookupEnv: func(string) (string, bool) { return "", false },
+	}
+	cfg, err := deck.Load(bytes.NewReader(body), "admin API", opts)
+	if err == nil {
+		err = g.Apply(cfg)
+	}
+	if err != nil {
+		de, ok := asDeckErrors(err)
+		if !ok {
+			writeBadRequest(w, err.Error())
+			return
+		}
+		fields := map[string]any{}
+		for _, p := range de.Problems {
+			setField(fields, p.Path, p.Message)
+		}
+		writeJSON(w, http.StatusBadRequest, kongSchemaError{
+			Code: 14, Name: "invalid declarative configuration",
+			Message: "declarative config is invalid: " + de.Error(), Fields: fields,
+		})
+		return
+	}
+	v := g.view()
+	services, routes, plugins := map[string]any{}, map[string]any{}, map[string]any{}
+	for _, s := range v.cfg.Services {
+		services[s.ID] = v.service(s)
+	}
+	for _, rt := range v.cfg.Routes {
+		routes[rt.ID] = v.route(rt)
+	}
+	for _, p := range v.cfg.Plugins {
+		plugins[p.ID] = v.plugin(p)
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"services": services, "routes": routes, "plugins": plugins})
+}
+
+// readConfigBody accepts the declarative config as the raw body (YAML or JSON) or, as Kong
+// does, in a "config" form field (urlencoded or multipart).
+func readConfigBody(r *http.Request) ([]byte, error) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	r.Body = http.MaxBytesReader(nil, r.Body, deck.MaxFileSize)
+	switch ct {
+	case "application/x-www-form-urlencoded", "multipart/form-data":
+		if err := r.ParseMultipartForm(deck.MaxFileSize); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			return nil, fmt.Errorf("cannot read form: %v", err)
+		}
+		if v := r.FormValue("config"); v != "" {
+			return []byte(v), nil
+		}
+		if f, _, err := r.FormFile("config"); err == nil {
+			defer f.Close()
+			return io.ReadAll(f)
+		}
+		return nil, errors.New("expected a declarative configuration in the 'config' field")
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read body: %v", err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("expected a declarative configuration")
+	}
+	return b, nil
+}
+
+// readEntityBody decodes a JSON or form-encoded entity body into a generic map.
+func readEntityBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, adminMaxBody))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read body: %v", err)
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "application/x-www-form-urlencoded" {
+		vals, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return nil, fmt.Errorf("cannot parse form body: %v", err)
+		}
+		return decodeForm(vals)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return map[string]any{}, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("Cannot parse JSON body")
+	}
+	return normalizeNumbers(m).(map[string]any), nil
+}
+
+// normalizeNumbers turns whole JSON numbers into ints, as the decK loader yields them from YAML,
+// so plugins see the same types whichever way their config arrived.
+func normalizeNumbers(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			v[k] = normalizeNumbers(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = normalizeNumbers(x)
+		}
+	case float64:
+		if v == float64(int(v)) && v < 1<<53 && v > -(1<<53) {
+			return int(v)
+		}
+	}
+	return v
+}

@@ -1,0 +1,330 @@
+package gateway
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/oidclab/oidclab/gateway/deck"
+)
+
+// checkedFactory requires config.issuer, like a real plugin validating its config.
+func checkedFactory(p deck.Plugin, _ PluginEnv) (Plugin, error) {
+	if s, _ := p.Config["issuer"].(string); s == "" {
+		errs := &deck.Errors{}
+		errs.Add("config.issuer", 0, "required field missing")
+		return nil, errs
+	}
+	return tagPlugin{tag: p.Name}, nil
+}
+
+type adminClient struct {
+	t    *testing.T
+	base string
+}
+
+func (c adminClient) call(method, path, ctype, body string) (int, map[string]any) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusNoContent {
+		return resp.StatusCode, nil
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		c.t.Errorf("%s %s: Content-Type %q", method, path, ct)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		c.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+	}
+	return resp.StatusCode, m
+}
+
+func newAdminFixture(t *testing.T) (*Gateway, adminClient) {
+	t.Helper()
+	cfg := &deck.Config{
+		Services: []deck.Service{svc("example-service")},
+		Routes:   []deck.Route{route("example-route", func(r *deck.Route) { r.Service = "example-service"; r.Paths = []string{"/anything"} })},
+	}
+	g := newTestGateway(t, cfg, Options{Plugins: Plugins{"openid-connect": checkedFactory}})
+	srv := httptest.NewServer(g.Admin())
+	t.Cleanup(srv.Close)
+	return g, adminClient{t: t, base: srv.URL}
+}
+
+func TestAdminReadShapes(t *testing.T) {
+	_, c := newAdminFixture(t)
+	for _, path := range []string{"/services", "/routes", "/plugins", "/services/example-service/routes"} {
+		status, body := c.call("GET", path, "", "")
+		if status != 200 {
+			t.Fatalf("GET %s: %d", path, status)
+		}
+		if _, ok := body["data"].([]any); !ok || body["next"] != nil {
+			t.Errorf("GET %s: not Kong's list shape: %v", path, body)
+		}
+	}
+	status, s := c.call("GET", "/services/example-service", "", "")
+	if status != 200 || s["name"] != "example-service" || s["port"] != float64(80) || s["protocol"] != "http" || s["id"] == "" {
+		t.Errorf("GET /services/example-service: %d %v", status, s)
+	}
+	_, byID := c.call("GET", "/services/"+s["id"].(string), "", "")
+	if byID["name"] != "example-service" {
+		t.Errorf("GET service by id: %v", byID)
+	}
+	_, rt := c.call("GET", "/routes/example-route", "", "")
+	if svcRef, _ := rt["service"].(map[string]any); svcRef["id"] != s["id"] || rt["strip_path"] != true || rt["methods"] != nil {
+		t.Errorf("GET /routes/example-route: %v", rt)
+	}
+	for _, path := range []string{"/services/nope", "/routes/nope", "/plugins/00000000-0000-4000-8000-000000000000", "/nothing"} {
+		if status, body := c.call("GET", path, "", ""); status != 404 || body["message"] != "Not found" {
+			t.Errorf("GET %s: %d %v", path, status, body)
+		}
+	}
+	if status, body := c.call("PUT", "/status", "", ""); status != 405 || body["message"] != "Method not allowed" {
+		t.Errorf("PUT /status: %d %v", status, body)
+	}
+	if status, body := c.call("GET", "/status", "", ""); status != 200 || body["database"] == nil {
+		t.Errorf("GET /status: %d %v", status, body)
+	}
+	if status, body := c.call("GET", "/", "", ""); status != 200 || body["tagline"] != "Welcome to kong" {
+		t.Errorf("GET /: %d %v", status, body)
+	}
+}
+
+func TestAdminPluginLifecycle(t *testing.T) {
+	g, c := newAdminFixture(t)
+
+	// Create with JSON on the service; the secret never comes back.
+	status, p := c.call("POST", "/services/example-service/plugins", "application/json",
+		`{"name":"openid-connect","config":{"issuer":"http://idp.test/oauth2/default","client_secret":["s3cret"],"session_secret":"abc","nested":{"password":"pw","keep":1}}}`)
+	if status != 201 {
+		t.Fatalf("create: %d %v", status, p)
+	}
+	id := p["id"].(string)
+	cfg := p["config"].(map[string]any)
+	if !reflect.DeepEqual(cfg["client_secret"], []any{Redacted}) || cfg["session_secret"] != Redacted ||
+		cfg["nested"].(map[string]any)["password"] != Redacted || cfg["nested"].(map[string]any)["keep"] != float64(1) {
+		t.Errorf("create answer not redacted: %v", cfg)
+	}
+	for _, path := range []string{"/plugins/" + id, "/plugins", "/services/example-service/plugins"} {
+		_, body := c.call("GET", path, "", "")
+		raw, _ := json.Marshal(body)
+		if strings.Contains(string(raw), "s3cret") || strings.Contains(string(raw), `"pw"`) {
+			t.Errorf("GET %s shows a secret: %s", path, raw)
+		}
+	}
+	if svcRef, _ := p["service"].(map[string]any); svcRef["id"] != g.Config().Services[0].ID {
+		t.Errorf("service reference: %v", p["service"])
+	}
+
+	// PATCH merges config; sending the redacted value back keeps the real secret.
+	status, p = c.call("PATCH", "/plugins/"+id, "application/json",
+		`{"config":{"scopes":["openid","email"],"client_secret":["<redacted>"]},"enabled":false}`)
+	if status != 200 || p["enabled"] != false {
+		t.Fatalf("patch: %d %v", status, p)
+	}
+	saved := g.Config().Plugins[0]
+	if !reflect.DeepEqual(saved.Config["client_secret"], []any{"s3cret"}) || saved.Config["issuer"] != "http://idp.test/oauth2/default" ||
+		!reflect.DeepEqual(saved.Config["scopes"], []any{"openid", "email"}) || saved.Enabled {
+		t.Errorf("after patch: %+v", saved)
+	}
+
+	// An invalid patch is refused with Kong's schema violation and changes nothing.
+	status, e := c.call("PATCH", "/plugins/"+id, "application/json", `{"config":{"issuer":""}}`)
+	fields, _ := e["fields"].(map[string]any)
+	if status != 400 || e["code"] != float64(2) || e["name"] != "schema violation" ||
+		fields["config"].(map[string]any)["issuer"] != "required field missing" {
+		t.Errorf("invalid patch: %d %v", status, e)
+	}
+	if g.Config().Plugins[0].Config["issuer"] != "http://idp.test/oauth2/default" {
+		t.Error("an invalid patch changed the config")
+	}
+
+	if status, _ := c.call("DELETE", "/plugins/"+id, "", ""); status != 204 {
+		t.Errorf("delete: %d", status)
+	}
+	if status, _ := c.call("GET", "/plugins/"+id, "", ""); status != 404 {
+		t.Errorf("get after delete: %d", status)
+	}
+	if status, _ := c.call("DELETE", "/plugins/"+id, "", ""); status != 404 {
+		t.Errorf("second delete: %d", status)
+	}
+}
+
+func TestAdminFormEncodedPlugin(t *testing.T) {
+	g, c := newAdminFixture(t)
+	form := url.Values{
+		"name":                {"openid-connect"},
+		"config.issuer":       {"http://idp.test"},
+		"config.auth_methods": {"authorization_code", "session"},
+		"config.scopes[]":     {"openid"},
+	}
+	status, p := c.call("POST", "/routes/example-route/plugins", "application/x-www-form-urlencoded", form.Encode())
+	if status != 201 {
+		t.Fatalf("create: %d %v", status, p)
+	}
+	got := g.Config().Plugins[0]
+	if got.Route != "example-route" || got.Service != "" ||
+		!reflect.DeepEqual(got.Config["auth_methods"], []any{"authorization_code", "session"}) ||
+		!reflect.DeepEqual(got.Config["scopes"], []any{"openid"}) || got.Config["issuer"] != "http://idp.test" {
+		t.Errorf("form-encoded plugin saved as %+v", got)
+	}
+}
+
+func TestAdminCreatePluginProblems(t *testing.T) {
+	_, c := newAdminFixture(t)
+	tests := []struct {
+		name, path, body string
+		status           int
+		field            string
+	}{
+		{"unknown plugin", "/plugins", `{"name":"rate-limiting"}`, 400, "name"},
+		{"factory validation", "/plugins", `{"name":"openid-connect","config":{}}`, 400, "config"},
+		{"dangling service", "/plugins", `{"name":"openid-connect","service":{"id":"nope"},"config":{"issuer":"x"}}`, 400, "service"},
+		{"unknown field", "/plugins", `{"name":"openid-connect","colour":"red","config":{"issuer":"x"}}`, 400, "colour"},
+		{"missing name", "/plugins", `{"config":{"issuer":"x"}}`, 400, "name"},
+		{"no such route", "/routes/nope/plugins", `{"name":"openid-connect","config":{"issuer":"x"}}`, 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := c.call("POST", tt.path, "application/json", tt.body)
+			if status != tt.status {
+				t.Fatalf("%d, want %d: %v", status, tt.status, body)
+			}
+			if tt.field == "" {
+				return
+			}
+			fields, _ := body["fields"].(map[string]any)
+			if body["code"] != float64(2) || fields[tt.field] == nil {
+				t.Errorf("want a schema violation on %q: %v", tt.field, body)
+			}
+		})
+	}
+	if status, body := c.call("POST", "/plugins", "application/json", `{not json`); status != 400 || body["message"] == nil {
+		t.Errorf("malformed JSON: %d %v", status, body)
+	}
+	// Two plugins of one name on one scope: Kong's uniqueness rule.
+	c.call("POST", "/plugins", "application/json", `{"name":"openid-connect","config":{"issuer":"x"}}`)
+	if status, _ := c.call("POST", "/plugins", "application/json", `{"name":"openid-connect","config":{"issuer":"x"}}`); status != 400 {
+		t.Errorf("duplicate global plugin: %d", status)
+	}
+}
+
+func TestAdminPostConfig(t *testing.T) {
+	g, c := newAdminFixture(t)
+	proxy := serve(t, g)
+	yaml := `_format_version: "3.0"
+services:
+  - name: new-service
+    url: http://httpbin.konghq.com/anything
+    routes:
+      - name: new-route
+        paths: [/new]
+    plugins:
+      - name: openid-connect
+        config:
+          issuer: http://idp.test/oauth2/default
+          client_secret: [topsecret]
+`
+	status, body := c.call("POST", "/config", "application/x-yaml", yaml)
+	if status != 201 {
+		t.Fatalf("POST /config: %d %v", status, body)
+	}
+	raw, _ := json.Marshal(body)
+	if strings.Contains(string(raw), "topsecret") {
+		t.Errorf("POST /config answer shows the secret: %s", raw)
+	}
+	if len(body["services"].(map[string]any)) != 1 || len(body["plugins"].(map[string]any)) != 1 {
+		t.Errorf("POST /config answer: %s", raw)
+	}
+	if resp, _ := get(t, proxy+"/new", nil); resp.StatusCode != 200 {
+		t.Errorf("new route: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, proxy+"/anything", nil); resp.StatusCode != 404 {
+		t.Errorf("old route still served: %d", resp.StatusCode)
+	}
+
+	// Every problem at once, Kong's declarative error shape, nothing changed.
+	bad := `_format_version: "3.0"
+services:
+  - name: s
+    url: http://upstream.test
+    routes:
+      - name: r
+        paths: [relative]
+        colour: red
+`
+	status, body = c.call("POST", "/config", "application/x-yaml", bad)
+	if status != 400 || body["code"] != float64(14) || body["name"] != "invalid declarative configuration" {
+		t.Fatalf("bad config: %d %v", status, body)
+	}
+	msg, _ := body["message"].(string)
+	if !strings.Contains(msg, "paths") || !strings.Contains(msg, "colour") {
+		t.Errorf("not every problem reported: %s", msg)
+	}
+	// A structurally valid file whose plugin config the plugin rejects.
+	badPlugin := strings.Replace(yaml, "issuer: http://idp.test/oauth2/default", "issuer: ''", 1)
+	status, body = c.call("POST", "/config", "application/x-yaml", badPlugin)
+	if msg, _ := body["message"].(string); status != 400 || !strings.Contains(msg, "services.0.plugins.0.config.issuer (line 11)") {
+		t.Errorf("plugin config problem: %d %v", status, body)
+	}
+	if g.Config().Services[0].Name != "new-service" {
+		t.Error("a rejected POST /config changed the configuration")
+	}
+
+	// Kong's form upload: config=<file>.
+	status, _ = c.call("POST", "/config", "application/x-www-form-urlencoded", url.Values{"config": {yaml}}.Encode())
+	if status != 201 {
+		t.Errorf("form POST /config: %d", status)
+	}
+	// Templates are not rendered from the gateway's environment.
+	t.Setenv("DECK_LEAK", "from-env")
+	status, _ = c.call("POST", "/config", "application/json",
+		`{"_format_version":"3.0","services":[{"name":"x","url":"http://${{ env \"DECK_LEAK\" }}"}]}`)
+	if status != 400 {
+		t.Errorf("template rendered from the environment: %d", status)
+	}
+}
+
+func TestDecodeForm(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    map[string]any
+		wantErr bool
+	}{
+		{"a=1", map[string]any{"a": "1"}, false},
+		{"a.b=1&a.c=2", map[string]any{"a": map[string]any{"b": "1", "c": "2"}}, false},
+		{"a=1&a=2", map[string]any{"a": []any{"1", "2"}}, false},
+		{"a[]=1", map[string]any{"a": []any{"1"}}, false},
+		{"a[1]=x&a[2]=y", map[string]any{"a": []any{"x", "y"}}, false},
+		{"a=1&a.b=2", nil, true},
+		{"a..b=1", nil, true},
+	}
+	for _, tt := range tests {
+		vals, _ := url.ParseQuery(tt.in)
+		got, err := decodeForm(vals)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: err %v", tt.in, err)
+			continue
+		}
+		if !tt.wantErr && !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
