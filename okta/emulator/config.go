@@ -239,18 +239,20 @@ func (c Config) Validate() error {
 		}
 		servers[as.ID] = i
 	}
-	for name, d := range map[string]time.Duration{
-		"tokens.access_token": c.Tokens.AccessToken, "tokens.id_token": c.Tokens.IDToken,
-		"tokens.refresh_token": c.Tokens.RefreshToken, "tokens.session": c.Tokens.Session,
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"tokens.access_token", c.Tokens.AccessToken}, {"tokens.id_token", c.Tokens.IDToken},
+		{"tokens.refresh_token", c.Tokens.RefreshToken}, {"tokens.session", c.Tokens.Session},
 	} {
-		if d < 0 {
-			p.add("%s: must not be negative", name)
+		if d.d < 0 {
+			p.add("%s: must not be negative", d.name)
 		}
 	}
 	if c.Tokens.AccessToken != 0 && (c.Tokens.AccessToken < 5*time.Minute || c.Tokens.AccessToken > 24*time.Hour) {
 		p.add("tokens.access_token: Okta allows 5m to 24h, got %s", c.Tokens.AccessToken)
 	}
-	slices.Sort(p.list) // the map iteration above has no order
 	return p.err()
 }
 

@@ -1,0 +1,96 @@
+package emulator
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata goldens")
+
+func TestLoadConfig(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join("testdata", "idp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Users) != 2 || len(cfg.Clients) != 3 || len(cfg.AuthServers) != 2 {
+		t.Fatalf("decoded %d users, %d clients, %d servers", len(cfg.Users), len(cfg.Clients), len(cfg.AuthServers))
+	}
+	if got := cfg.AuthServers[1].Policies[0].Rules[0].AccessTokenLifetime; got != 15*time.Minute {
+		t.Errorf("rule lifetime = %s", got)
+	}
+	if cfg.Tokens.AccessToken != 30*time.Minute || !cfg.Clients[0].PKCERequired || cfg.Users[0].Profile.GivenName != "Alice" {
+		t.Errorf("decoded config = %+v", cfg)
+	}
+	if _, err := New(cfg, Options{}); err != nil {
+		t.Errorf("New: %v", err)
+	}
+}
+
+// The bad file's problems are all reported at once, each with its line (golden file).
+func TestLoadConfigProblems(t *testing.T) {
+	_, err := LoadConfig(filepath.Join("testdata", "bad.yaml"))
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("err = %v", err)
+	}
+	got := strings.ReplaceAll(err.Error(), filepath.Join("testdata", "bad.yaml"), "bad.yaml") + "\n"
+	golden := filepath.Join("testdata", "bad.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"unknown field", "users:\n  - login: a\n    pasword: x\n", "field pasword not found"},
+		{"wrong type", "clients: {id: x}\n", "cannot unmarshal"},
+		{"bad duration", "tokens:\n  access_token: soon\n", "soon"},
+		{"syntax", "users: [\n", "did not find expected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tt.yaml), "x.yaml")
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "x.yaml") {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if cfg, err := ParseConfig(nil, "empty.yaml"); err != nil || len(cfg.Clients) != 0 {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	a, b := Default(), Default()
+	if err := a.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Clients[0].Secret == b.Clients[0].Secret || len(a.Clients[0].Secret) < 32 {
+		t.Error("Default() must generate a fresh, long client secret")
+	}
+	if a.Clients[0].ID != DemoClientID || a.Users[0].Login != DemoUserLogin || a.AuthServers[0].ID != "default" {
+		t.Errorf("Default() = %+v", a)
+	}
+	for _, want := range TutorialRedirectURIs {
+		found := false
+		for _, u := range a.Clients[0].RedirectURIs {
+			found = found || u == want
+		}
+		if !found {
+			t.Errorf("tutorial redirect URI %s missing", want)
+		}
+	}
+}
