@@ -92,4 +92,3 @@ func FuzzCookieCodec(f *testing.F) {
 		}
 	})
 }
-

@@ -1,0 +1,186 @@
+package oidc
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/oidclab/oidclab/gateway"
+)
+
+var errNoAuthorizationEndpoint = errors.New("oidc: authorization endpoint was not specified (not in discovery, not configured)")
+
+// callbackParams are the authorization response parameters (RFC 6749 4.1.2 / 4.1.2.1, RFC 9207).
+type callbackParams struct {
+	Code             string
+	State            string
+	Iss              string
+	ClientID         string
+	Error            string
+	ErrorDescription string
+	Reposted         bool // the re-POST page sent it
+	FromBody         bool // read from a form_post body
+}
+
+// repostMarker is the field the re-POST page adds, so a second miss starts a new login instead of
+// looping on the page.
+const repostMarker = "oidclab_reposted"
+
+// callbackArgs are stripped before proxying (Kong strips code, state, session_state).
+var callbackArgs = []string{"code", "state", "session_state", "iss", repostMarker}
+
+// callbackParams reads the parameters as Kong does: a POST's urlencoded body first, then the
+// query for anything the body did not have.
+func (c *call) callbackParams() callbackParams {
+	form := c.postForm()
+	query := c.r.URL.Query()
+	get := func(name string) string {
+		if v := form.Get(name); v != "" {
+			return v
+		}
+		return query.Get(name)
+	}
+	p := callbackParams{
+		Code:             get("code"),
+		State:            get("state"),
+		Iss:              get("iss"),
+		ClientID:         get("client_id"),
+		Error:            clip(get("error"), 100),
+		ErrorDescription: clip(get("error_description"), 300),
+		Reposted:         get(repostMarker) != "",
+		FromBody:         form.Get("state") != "",
+	}
+	return p
+}
+
+func (p callbackParams) looksLikeCallback() bool {
+	return p.State != "" && (p.Code != "" || p.Error != "")
+}
+
+// serveAuthorizationCode handles a request when no session or bearer token authenticated it:
+// a callback when the authorization cookie is there, else the start of a login.
+func (c *call) serveAuthorizationCode(next http.Handler) {
+	st, problem := c.readAuthState()
+	params := c.callbackParams()
+	if st == nil {
+		c.noStateCookie(params, problem)
+		return
+	}
+	c.client = c.p.clientAt(st.Client)
+	if f, sameState := c.checkCallback(st, params); f != nil {
+		if !sameState {
+			// Another tab, or any other request while a login is pending: send the browser
+			// to the IdP again with the same state, so whichever callback comes back works.
+			c.startLogin(st, "a login was already pending; it continues with the same state")
+			return
+		}
+		c.clearAuthCookie()
+		c.event(gateway.EventCallbackReceived, http.StatusUnauthorized, "callback rejected: "+f.reason, f.explain, f.attrs)
+		c.unauthorized(*f)
+		return
+	}
+	if !c.p.used.add(st.State, time.Unix(st.Created, 0).Add(c.p.cfg.AuthorizationRollingTimeout)) {
+		c.clearAuthCookie()
+		c.unauthorized(failure{
+			reason:  "the authorization state was already used",
+			explain: "This callback (state and code) was already redeemed once: the state cookie is single use. A replayed or double-submitted callback is refused; load the page again to start a new login.",
+		})
+		return
+	}
+	c.p.pending.remove(st.State)
+	c.event(gateway.EventCallbackReceived, 0, "callback received with a valid state", "", map[string]any{
+		"form_post": params.FromBody, "iss_present": params.Iss != "", "reposted": params.Reposted,
+	})
+	c.redeem(st, params, next)
+}
+
+// checkCallback applies Kong's checks in Kong's order. sameState tells whether the request
+// carried the pending login's state, which turns a failure into a 401 rather than a restart.
+func (c *call) checkCallback(st *authState, p callbackParams) (f *failure, sameState bool) {
+	sameState = p.State != "" && subtle.ConstantTimeCompare([]byte(p.State), []byte(st.State)) == 1
+	switch {
+	case p.Error != "":
+		return &failure{
+			reason:  "the identity provider returned an error: " + p.Error + describeIfAny(p.ErrorDescription),
+			explain: explainIdPError(p.Error, p.ErrorDescription),
+			attrs:   map[string]any{"error": p.Error, "error_description": p.ErrorDescription},
+		}, sameState
+	case p.Code == "":
+		return &failure{reason: "authorization code not present", explain: "The request carried the pending login's cookie but no code: it is not a callback from the identity provider."}, sameState
+	case p.State == "":
+		return &failure{reason: "authorization state not present", explain: "The callback has a code but no state: the identity provider, or something between it and the gateway, dropped the state parameter."}, sameState
+	case !sameState:
+		return &failure{reason: "invalid authorization state", explain: explainStateMismatch()}, false
+	case c.md.AuthorizationResponseIssParameter && p.Iss == "":
+		return &failure{reason: "authorization response has no iss parameter", explain: "The provider advertises authorization_response_iss_parameter_supported (RFC 9207) but the callback has no iss: the response may come from another server (mix-up attack) or a proxy dropped the parameter."}, true
+	case p.Iss != "" && p.Iss != c.md.Issuer:
+		return &failure{
+			reason:  "authorization response issuer mismatch",
+			explain: "The callback's iss (" + p.Iss + ") is not this plugin's issuer (" + c.md.Issuer + "): the code was issued by another authorization server (RFC 9207 mix-up protection). Check that config.issuer names the server the user logs in to.",
+		}, true
+	case p.ClientID != "" && p.ClientID != c.client.ID:
+		return &failure{reason: "authorization response client_id mismatch", explain: "The callback names client_id " + p.ClientID + ", not this plugin's client " + c.client.ID + "."}, true
+	}
+	return nil, true
+}
+
+func describeIfAny(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+// noStateCookie: no usable authorization cookie. A form_post callback gets the re-POST page
+// once (its same-origin POST carries a Lax or unset-SameSite cookie); anything else starts a
+// new login as Kong does, with an event explaining why the cookie went missing.
+func (c *call) noStateCookie(p callbackParams, problem string) {
+	if p.looksLikeCallback() {
+		explain := explainMissingStateCookie(c, p, problem)
+		if p.FromBody && !p.Reposted && problem == "" {
+			c.event(gateway.EventCallbackReceived, http.StatusOK,
+				"form_post callback arrived without the authorization cookie: answering with a same-origin re-POST page", explain, nil)
+			c.repost()
+			return
+		}
+		c.event(gateway.EventCallbackReceived, http.StatusFound,
+			"callback arrived without a usable authorization cookie: starting a new login", explain, nil)
+		c.startLogin(nil, "the callback had no usable authorization cookie")
+		return
+	}
+	c.startLogin(nil, "")
+}
+
+// stripCallbackArgs removes the authorization response from the request before it is proxied.
+func (c *call) stripCallbackArgs() {
+	if c.r.URL.RawQuery != "" {
+		q := c.r.URL.Query()
+		changed := false
+		for _, k := range callbackArgs {
+			if q.Has(k) {
+				q.Del(k)
+				changed = true
+			}
+		}
+		if changed {
+			c.r.URL.RawQuery = q.Encode()
+		}
+	}
+	if form := c.postForm(); form != nil {
+		changed := false
+		kept := url.Values{}
+		for k, v := range form {
+			if slices.Contains(callbackArgs, k) {
+				changed = true
+				continue
+			}
+			kept[k] = v
+		}
+		if changed {
+			c.setPostForm(kept)
+		}
+	}
+}

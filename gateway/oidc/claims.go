@@ -1,0 +1,110 @@
+package oidc
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// requirement is one of Kong's *_required / *_claim pairs.
+type requirement struct {
+	field    string // "scopes_required"
+	required []string
+	claim    []string
+}
+
+func (c *call) requirements() []requirement {
+	cfg := c.p.cfg
+	return []requirement{
+		{"scopes_required", cfg.ScopesRequired, cfg.ScopesClaim},
+		{"audience_required", cfg.AudienceRequired, cfg.AudienceClaim},
+		{"groups_required", cfg.GroupsRequired, cfg.GroupsClaim},
+	}
+}
+
+// authorize runs the required-claims checks on the access token's claims (introspected when
+// the token is opaque). It answers 403 itself and returns false on failure.
+func (c *call) authorize(claims map[string]any, accessToken string) bool {
+	reqs := c.requirements()
+	needed := false
+	for _, r := range reqs {
+		needed = needed || len(r.required) > 0
+	}
+	if !needed {
+		return true
+	}
+	if claims == nil {
+		var err error
+		claims, err = c.introspectCached(accessToken)
+		if err != nil {
+			c.forbidden(failure{
+				reason:  "required claims cannot be checked: " + err.Error(),
+				explain: "scopes_required, audience_required or groups_required need the access token's claims, but the token is opaque and could not be introspected. Configure introspection_endpoint (or use an authorization server that issues JWT access tokens, such as an Okta custom authorization server).",
+			})
+			return false
+		}
+	}
+	for _, r := range reqs {
+		if len(r.required) == 0 {
+			continue
+		}
+		have := claimValues(claims, r.claim)
+		if !satisfies(have, r.required) {
+			c.forbidden(failure{
+				reason:  fmt.Sprintf("%s not satisfied", r.field),
+				explain: explainRequirement(r, have),
+				attrs:   map[string]any{"claim": strings.Join(r.claim, "."), "have": have, "required": r.required},
+			})
+			return false
+		}
+	}
+	return true
+}
+
+// claimValues follows a claim path and returns its values: a space-separated string is split
+// (OAuth scope), an array is taken element by element.
+func claimValues(claims map[string]any, path []string) []string {
+	var cur any = claims
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[p]
+	}
+	switch v := cur.(type) {
+	case string:
+		return strings.Fields(v)
+	case []any:
+		var out []string
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// satisfies implements Kong's semantics: the entries of required are alternatives (OR), the
+// space-separated words inside one entry must all be present (AND).
+func satisfies(have, required []string) bool {
+	for _, alt := range required {
+		words := strings.Fields(alt)
+		if len(words) == 0 {
+			continue
+		}
+		all := true
+		for _, w := range words {
+			if !slices.Contains(have, w) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,176 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Metadata is the part of the provider's discovery document the plugin uses, with the
+// configured endpoint overrides applied.
+type Metadata struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	IDTokenSigningAlgs                []string `json:"id_token_signing_alg_values_supported"`
+	CodeChallengeMethods              []string `json:"code_challenge_methods_supported"`
+	TokenEndpointAuthMethods          []string `json:"token_endpoint_auth_methods_supported"`
+	AuthorizationResponseIssParameter bool     `json:"authorization_response_iss_parameter_supported"`
+}
+
+const (
+	wellKnownOIDC  = "/.well-known/openid-configuration"
+	wellKnownOAuth = "/.well-known/oauth-authorization-server"
+	// maxDocument caps every back-channel response body (discovery, JWKS, token, introspection).
+	maxDocument = 1 << 20
+	// retryFailedDiscovery bounds how often a failing discovery is retried by new requests.
+	retryFailedDiscovery = time.Second
+)
+
+// ErrDiscovery wraps every discovery failure.
+var ErrDiscovery = errors.New("oidc: discovery failed")
+
+// normalizeIssuer turns the configured issuer (an issuer id or a discovery URL) into the URL to
+// fetch and the issuer id, as Kong does: a well-known suffix is kept for fetching and removed
+// for the id; a trailing slash is tolerated.
+func normalizeIssuer(s string) (discoveryURL, issuer string) {
+	trimmed := strings.TrimRight(s, "/")
+	for _, suffix := range []string{wellKnownOIDC, wellKnownOAuth} {
+		if base, ok := strings.CutSuffix(trimmed, suffix); ok {
+			return trimmed, strings.TrimRight(base, "/")
+		}
+	}
+	return trimmed + wellKnownOIDC, trimmed
+}
+
+// discoverer fetches the discovery document once, lazily, and again on demand at most once per
+// rediscovery lifetime.
+type discoverer struct {
+	url       string
+	issuer    string
+	overrides Metadata
+	client    *http.Client
+	lifetime  time.Duration
+	now       func() time.Time
+
+	mu          sync.Mutex
+	md          *Metadata
+	fetchedAt   time.Time
+	lastAttempt time.Time
+	lastErr     error
+}
+
+// get returns the cached metadata, fetching it on first use.
+func (d *discoverer) get(ctx context.Context) (*Metadata, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.md != nil {
+		return d.md, nil
+	}
+	if d.lastErr != nil && d.now().Sub(d.lastAttempt) < retryFailedDiscovery {
+		return nil, d.lastErr
+	}
+	return d.fetchLocked(ctx)
+}
+
+// rediscover refetches when the last fetch is older than the lifetime; it returns whether the
+// metadata was refreshed.
+func (d *discoverer) rediscover(ctx context.Context) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.md != nil && d.now().Sub(d.fetchedAt) < d.lifetime {
+		return false
+	}
+	_, err := d.fetchLocked(ctx)
+	return err == nil
+}
+
+func (d *discoverer) fetchLocked(ctx context.Context) (*Metadata, error) {
+	d.lastAttempt = d.now()
+	md, err := d.fetch(ctx)
+	if err != nil {
+		d.lastErr = err
+		if d.md != nil {
+			// Keep serving the previous document, as Kong does.
+			return d.md, nil
+		}
+		return nil, err
+	}
+	d.md, d.fetchedAt, d.lastErr = md, d.now(), nil
+	return md, nil
+}
+
+func (d *discoverer) fetch(ctx context.Context) (*Metadata, error) {
+	var md Metadata
+	status, err := getJSON(ctx, d.client, d.url, &md)
+	if err != nil {
+		return nil, fmt.Errorf("%w: GET %s: %w", ErrDiscovery, d.url, err)
+	}
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("%w: GET %s: status %d", ErrDiscovery, d.url, status)
+	}
+	if md.Issuer == "" {
+		md.Issuer = d.issuer
+	} else if strings.TrimRight(md.Issuer, "/") != d.issuer {
+		// A document naming another issuer is either a misconfiguration (org vs custom
+		// authorization server) or a mix-up attack; both must stop here.
+		return nil, &IssuerMismatchError{Configured: d.issuer, Discovered: md.Issuer}
+	}
+	override(&md.AuthorizationEndpoint, d.overrides.AuthorizationEndpoint)
+	override(&md.TokenEndpoint, d.overrides.TokenEndpoint)
+	override(&md.UserinfoEndpoint, d.overrides.UserinfoEndpoint)
+	override(&md.IntrospectionEndpoint, d.overrides.IntrospectionEndpoint)
+	override(&md.RevocationEndpoint, d.overrides.RevocationEndpoint)
+	override(&md.EndSessionEndpoint, d.overrides.EndSessionEndpoint)
+	return &md, nil
+}
+
+// IssuerMismatchError: the discovery document names a different issuer than configured.
+type IssuerMismatchError struct{ Configured, Discovered string }
+
+func (e *IssuerMismatchError) Error() string {
+	return fmt.Sprintf("oidc: discovery document names issuer %q, but the plugin is configured for %q", e.Discovered, e.Configured)
+}
+
+func (e *IssuerMismatchError) Unwrap() error { return ErrDiscovery }
+
+func override(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+// getJSON GETs u and decodes a JSON body of at most maxDocument bytes.
+func getJSON(ctx context.Context, client *http.Client, u string, v any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := readCapped(resp)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return resp.StatusCode, fmt.Errorf("response is not JSON: %w", err)
+	}
+	return resp.StatusCode, nil
+}

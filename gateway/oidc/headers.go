@@ -1,0 +1,120 @@
+package oidc
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/oidclab/oidclab/gateway"
+)
+
+// setHeader applies a Kong header spec: "authorization:bearer" and "authorization:basic" set
+// Authorization with that scheme, anything else is a header name. Upstream headers replace what
+// the client sent.
+func setHeader(h http.Header, spec, value string) {
+	switch strings.ToLower(spec) {
+	case "authorization:bearer":
+		h.Set("Authorization", "Bearer "+value)
+	case "authorization:basic":
+		h.Set("Authorization", "Basic "+value)
+	default:
+		h.Set(spec, value)
+	}
+}
+
+// setUpstreamHeaders sets the access token, id token, user info and claim headers for the
+// upstream request.
+func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]any) bool {
+	cfg := c.p.cfg
+	h := c.r.Header
+	if cfg.UpstreamAccessTokenHeader != "" && t.AccessToken != "" {
+		setHeader(h, cfg.UpstreamAccessTokenHeader, t.AccessToken)
+	}
+	if cfg.UpstreamIDTokenHeader != "" && t.IDToken != "" {
+		setHeader(h, cfg.UpstreamIDTokenHeader, t.IDToken)
+	}
+	var userinfo map[string]any
+	if cfg.UpstreamUserInfoHeader != "" {
+		var err error
+		userinfo, err = fetchUserinfo(c.r.Context(), c.p.http, c.md.UserinfoEndpoint, t.AccessToken)
+		if err != nil {
+			c.event(gateway.EventError, 0, "user info not fetched: "+err.Error(),
+				"The upstream_user_info_header is set but the userinfo endpoint did not answer with user info; the request is proxied without that header. Check that the access token has the scopes the userinfo endpoint needs (openid, profile, email).", nil)
+		} else {
+			b, _ := json.Marshal(userinfo)
+			setHeader(h, cfg.UpstreamUserInfoHeader, base64.StdEncoding.EncodeToString(b))
+		}
+	}
+	for i, claim := range cfg.UpstreamHeadersClaims {
+		v, ok := findClaim(claim, accessClaims, idClaims, userinfo)
+		if !ok {
+			h.Del(cfg.UpstreamHeadersNames[i])
+			continue
+		}
+		setHeader(h, cfg.UpstreamHeadersNames[i], claimHeaderValue(v))
+	}
+	return true
+}
+
+// findClaim looks a top-level claim up in the access token, then the id token, then user info.
+func findClaim(name string, sources ...map[string]any) (any, bool) {
+	for _, s := range sources {
+		if v, ok := s[name]; ok && v != nil {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func claimHeaderValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			parts = append(parts, claimHeaderValue(e))
+		}
+		return strings.Join(parts, ",")
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// fetchUserinfo GETs the userinfo endpoint with the access token.
+func fetchUserinfo(ctx context.Context, hc *http.Client, endpoint, accessToken string) (map[string]any, error) {
+	if endpoint == "" {
+		return nil, fmt.Errorf("the provider has no userinfo endpoint")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, redactURLError(err)
+	}
+	defer resp.Body.Close()
+	body, err := readCapped(resp)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("userinfo endpoint answered %d", resp.StatusCode)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("userinfo response is not a JSON object")
+	}
+	return out, nil
+}

@@ -1,0 +1,161 @@
+package oidc
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/deck"
+)
+
+// Name is the plugin name in decK files.
+const Name = "openid-connect"
+
+// processSecret is the session secret when session_secret is unset: random, shared by every
+// plugin instance of this process so a config reload keeps sessions, lost on restart (as Kong's
+// per-worker secret in DB-less mode).
+var processSecret = sync.OnceValue(func() []byte {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand panics rather than return an error on Go ≥ 1.24)
+	return b
+})
+
+// plugin is one configured openid-connect instance.
+type plugin struct {
+	cfg     *Config
+	log     *slog.Logger
+	publish func(gateway.Event)
+	now     func() time.Time
+
+	http      *http.Client
+	disc      *discoverer
+	keys      *jwks
+	verifier  *verifier
+	authCodec *Codec
+	sessCodec *Codec
+
+	used        *expiringSet   // states already redeemed: a replayed callback is refused
+	pending     *pendingLogins // where recent logins started, to explain a lost state cookie
+	introspects *introspectionCache
+}
+
+// New builds the plugin from its decK entry (a gateway.PluginFactory). It validates the whole
+// config, reporting every problem at once as *deck.Errors, and does no network I/O: discovery
+// happens on the first request.
+func New(p deck.Plugin, env gateway.PluginEnv) (gateway.Plugin, error) {
+	cfg, err := ParseConfig(p.Config, p.ConfigLines)
+	if err != nil {
+		return nil, err
+	}
+	return newPlugin(cfg, env, time.Now)
+}
+
+func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugin, error) {
+	log := env.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	publish := env.Publish
+	if publish == nil {
+		publish = func(gateway.Event) {}
+	}
+	secret := []byte(cfg.SessionSecret)
+	if len(secret) == 0 {
+		secret = processSecret()
+		log.Warn("openid-connect: session_secret is not set; using a random per-process secret, so sessions and pending logins end when oidclab restarts",
+			"issuer", cfg.Issuer)
+	}
+	authCodec, err := NewCodec(secret, "authorization")
+	if err != nil {
+		return nil, err
+	}
+	sessCodec, err := NewCodec(secret, "session")
+	if err != nil {
+		return nil, err
+	}
+	hc := newHTTPClient(cfg.Timeout)
+	discURL, issuer := normalizeIssuer(cfg.Issuer)
+	p := &plugin{
+		cfg: cfg, log: log, publish: publish, now: now, http: hc,
+		authCodec: authCodec, sessCodec: sessCodec,
+		used:        newExpiringSet(10000),
+		pending:     newPendingLogins(1000),
+		introspects: newIntrospectionCache(10000),
+	}
+	p.disc = &discoverer{
+		url: discURL, issuer: issuer, client: hc, lifetime: cfg.RediscoveryLifetime, now: p.clock,
+		overrides: Metadata{
+			AuthorizationEndpoint: cfg.AuthorizationEndpoint, TokenEndpoint: cfg.TokenEndpoint,
+			UserinfoEndpoint: cfg.UserinfoEndpoint, IntrospectionEndpoint: cfg.IntrospectionEndpoint,
+			RevocationEndpoint: cfg.RevocationEndpoint, EndSessionEndpoint: cfg.EndSessionEndpoint,
+		},
+	}
+	p.used.now, p.pending.now = p.clock, p.clock
+	p.keys = &jwks{uri: p.jwksURI, client: hc, minGap: cfg.RediscoveryLifetime, now: p.clock}
+	p.verifier = &verifier{
+		keys: p.keys, leeway: cfg.Leeway, now: p.clock, enableHS: cfg.EnableHSSignatures,
+		signatures: cfg.VerifySignature, claims: cfg.VerifyClaims, nonces: cfg.VerifyNonce,
+	}
+	if !cfg.VerifySignature {
+		log.Warn("openid-connect: verify_signature is false; tokens are accepted without checking their signature")
+	}
+	return p, nil
+}
+
+// clock lets tests move time; p.now is fixed at construction.
+func (p *plugin) clock() time.Time { return p.now() }
+
+// Handler wraps next (the rest of the route: later plugins and the proxy).
+func (p *plugin) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.serve(w, r, next)
+	})
+}
+
+// serve follows Kong's access phase: preflight, client, discovery, session, logout, then the
+// credentials in Kong's order (session, bearer, authorization code).
+func (p *plugin) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if r.Method == http.MethodOptions && !p.cfg.RunOnPreflight {
+		next.ServeHTTP(w, r)
+		return
+	}
+	c := p.newCall(w, r)
+	md, err := p.disc.get(r.Context())
+	if err != nil {
+		c.unexpected(err)
+		return
+	}
+	c.md = md
+
+	var sess *sessionState
+	if p.cfg.AuthMethods[MethodSession] {
+		sess = c.readSession()
+		if sess != nil {
+			c.client = p.clientAt(sess.Client)
+		}
+	}
+	if c.isLogout() {
+		c.logout(sess)
+		return
+	}
+	if sess != nil && c.serveSession(sess, next) {
+		return
+	}
+	if p.cfg.AuthMethods[MethodBearer] || p.cfg.AuthMethods[MethodIntrospection] {
+		if tok := c.bearerToken(); tok != "" {
+			c.serveBearer(tok, next)
+			return
+		}
+	}
+	if p.cfg.AuthMethods[MethodAuthorizationCode] {
+		c.serveAuthorizationCode(next)
+		return
+	}
+	c.unauthorized(failure{
+		reason:  "no suitable authorization credentials were provided",
+		explain: explainNoCredentials(p.cfg),
+	})
+}

@@ -1,0 +1,172 @@
+package oidc
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/oidclab/oidclab/gateway"
+)
+
+// sessionState is the content of the encrypted session cookie: what Kong keeps (client index,
+// the token response, the access token's expiry) plus lua-resty-session's three clocks.
+type sessionState struct {
+	Client  int    `json:"c"`
+	Tokens  Tokens `json:"t"`
+	Expires int64  `json:"e"`  // access token expiry (unix seconds)
+	Subject string `json:"s"`  // sub, for events
+	Created int64  `json:"ca"` // absolute timeout starts here
+	Rolled  int64  `json:"ra"` // rolling timeout starts here; reset when the cookie is re-issued
+	Used    int64  `json:"ua"` // idling timeout starts here; touched at most once a minute
+}
+
+// touchEvery is how often the idle clock is written back (lua-resty-session: once a minute).
+const touchEvery = time.Minute
+
+// readSession opens the session cookie; an expired or invalid one counts as none (and says why
+// in c.sessionProblem for later explanations).
+func (c *call) readSession() *sessionState {
+	name := c.p.cfg.SessionCookie.Name
+	value := readChunked(c.r, name)
+	if value == "" {
+		return nil
+	}
+	var s sessionState
+	if err := c.p.sessCodec.Open(name, value, &s); err != nil {
+		c.sessionProblem = "the session cookie could not be decrypted (another session_secret, a restart without session_secret, or a chunk lost on the way)"
+		return nil
+	}
+	cfg := c.p.cfg
+	now := c.p.now()
+	switch {
+	case cfg.SessionAbsoluteTimeout > 0 && now.Sub(time.Unix(s.Created, 0)) > cfg.SessionAbsoluteTimeout:
+		c.sessionProblem = fmt.Sprintf("the session reached session_absolute_timeout (%s)", cfg.SessionAbsoluteTimeout)
+	case cfg.SessionRollingTimeout > 0 && now.Sub(time.Unix(s.Rolled, 0)) > cfg.SessionRollingTimeout:
+		c.sessionProblem = fmt.Sprintf("the session reached session_rolling_timeout (%s) without being renewed", cfg.SessionRollingTimeout)
+	case cfg.SessionIdlingTimeout > 0 && now.Sub(time.Unix(s.Used, 0)) > cfg.SessionIdlingTimeout:
+		c.sessionProblem = fmt.Sprintf("the session was idle longer than session_idling_timeout (%s)", cfg.SessionIdlingTimeout)
+	default:
+		c.sess = &s
+		return &s
+	}
+	// Expired: forget it so the browser stops sending it.
+	sessionCookieSpec(cfg.SessionCookie, c.origin).clear(c.w, c.r)
+	return nil
+}
+
+// issueSession writes a new session after a login.
+func (c *call) issueSession(t *Tokens, accessClaims, idClaims map[string]any) {
+	now := c.p.now()
+	sub, _ := idClaims["sub"].(string)
+	s := &sessionState{
+		Client: c.client.Index, Tokens: *t, Expires: expiresAt(t, accessClaims, now).Unix(), Subject: sub,
+		Created: now.Unix(), Rolled: now.Unix(), Used: now.Unix(),
+	}
+	if chunks, ok := c.writeSession(s); ok {
+		c.event(gateway.EventSessionIssued, 0, "session cookie issued", explainChunks(c, chunks), map[string]any{
+			"sub": sub, "cookies": chunks, "expires": time.Unix(s.Expires, 0).UTC().Format(time.RFC3339),
+		})
+	}
+}
+
+// writeSession seals s into the session cookie(s). A session that does not fit nine cookies is
+// not written; the login still goes through and an event explains it.
+func (c *call) writeSession(s *sessionState) (int, bool) {
+	name := c.p.cfg.SessionCookie.Name
+	value, err := c.p.sessCodec.Seal(name, s)
+	if err != nil {
+		c.event(gateway.EventError, 0, "session not written: "+err.Error(), "", nil)
+		return 0, false
+	}
+	spec := sessionCookieSpec(c.p.cfg.SessionCookie, c.origin)
+	chunks, ok := spec.set(c.w, c.r, value)
+	if !ok {
+		c.event(gateway.EventError, 0, fmt.Sprintf("session not written: %d bytes need more than %d cookies", len(value), maxChunks),
+			"The token response is too large to keep in cookies (more than nine 4 KB cookies): ask the identity provider for fewer claims or scopes (groups claims are the usual cause).", nil)
+	}
+	return chunks, ok
+}
+
+// serveSession authenticates with the session. It returns false when the request should fall
+// through to the other credentials (never, today: an unusable session was already dropped).
+func (c *call) serveSession(s *sessionState, next http.Handler) bool {
+	cfg := c.p.cfg
+	now := c.p.now()
+	expires := time.Unix(s.Expires, 0)
+	renewed := false
+	if !now.Before(expires.Add(-cfg.Leeway)) {
+		switch {
+		case !cfg.RefreshTokens:
+			c.unauthorized(failure{reason: "access token expired and refreshing of tokens was disabled", tokenError: true,
+				description: "The access token expired",
+				explain:     "The session's access token expired and refresh_tokens is false, so the user has to log in again. Set refresh_tokens: true and request offline_access to keep sessions alive."})
+			return true
+		case s.Tokens.RefreshToken == "":
+			c.unauthorized(failure{reason: "access token expired and no refresh token is available", tokenError: true,
+				description: "The access token expired",
+				explain:     "The session's access token expired and the token response had no refresh token, so this request gets one 401 and the next one starts a new login (as Kong does). To refresh silently, add offline_access to config.scopes and allow the refresh_token grant for the client at the identity provider."})
+			return true
+		}
+		if err := c.refreshSession(s); err == nil {
+			renewed = true
+		} else if !now.Before(expires) {
+			// Past the real expiry (not just within leeway of it): the session ends here.
+			c.unauthorized(failure{reason: "access token expired and refreshing failed: " + err.Error(), tokenError: true,
+				description: "The access token expired", explain: explainTokenError(c, err, "", "")})
+			return true
+		}
+	}
+	accessClaims, _ := decodeClaims(s.Tokens.AccessToken)
+	if !c.authorize(accessClaims, s.Tokens.AccessToken) {
+		return true
+	}
+	idClaims, _ := decodeClaims(s.Tokens.IDToken)
+	switch {
+	case renewed:
+		s.Rolled, s.Used = now.Unix(), now.Unix()
+		c.writeSession(s)
+	case cfg.SessionRollingTimeout > 0 && now.Sub(time.Unix(s.Rolled, 0)) > cfg.SessionRollingTimeout*3/4:
+		// Re-issue once three quarters of the rolling timeout are used, as lua-resty-session.
+		s.Rolled, s.Used = now.Unix(), now.Unix()
+		c.writeSession(s)
+	case cfg.SessionIdlingTimeout > 0 && now.Sub(time.Unix(s.Used, 0)) >= touchEvery:
+		s.Used = now.Unix()
+		c.writeSession(s)
+	}
+	stripCookies(c.r.Header, cfg.SessionCookie.Name)
+	c.setUpstreamHeaders(&s.Tokens, accessClaims, idClaims)
+	next.ServeHTTP(c.w, c.r)
+	return true
+}
+
+// refreshSession runs the refresh_token grant and updates s; the ID token, when a new one comes
+// back, is verified again (without a nonce: OIDC Core 12.2 leaves it out on refresh).
+func (c *call) refreshSession(s *sessionState) error {
+	ctx := c.r.Context()
+	method := authMethod(c.p.cfg.TokenEndpointAuthMethod, c.md.TokenEndpointAuthMethods, c.client)
+	t, err := refreshTokens(ctx, c.p.http, c.md, c.client, method, s.Tokens.RefreshToken)
+	if err != nil {
+		return err
+	}
+	if t.IDToken != "" {
+		v := *c.p.verifier
+		v.nonces = false
+		if _, err := v.verifyIDToken(ctx, t.IDToken, idTokenWant{
+			issuer: c.md.Issuer, algs: c.md.IDTokenSigningAlgs, client: c.client, accessToken: t.AccessToken,
+		}); err != nil {
+			return err
+		}
+	} else {
+		t.IDToken = s.Tokens.IDToken
+	}
+	if t.RefreshToken == "" {
+		t.RefreshToken = s.Tokens.RefreshToken
+	}
+	accessClaims, _ := decodeClaims(t.AccessToken)
+	s.Tokens = *t
+	s.Expires = expiresAt(t, accessClaims, c.p.now()).Unix()
+	c.event(gateway.EventSessionRefreshed, 0, "access token refreshed with the refresh token", "", map[string]any{
+		"sub": s.Subject, "expires": time.Unix(s.Expires, 0).UTC().Format(time.RFC3339),
+	})
+	return nil
+}
