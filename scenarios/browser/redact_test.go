@@ -1,0 +1,55 @@
+package browser
+
+import (
+	"net/url"
+	"testing"
+)
+
+func TestRedactURL(t *testing.T) {
+	tests := map[string]string{
+		"http://a/cb?code=abc&state=xyz&iss=http%3A%2F%2Fi":     "http://a/cb?code=REDACTED&state=REDACTED&iss=http%3A%2F%2Fi",
+		"http://a/p?Code=1&STATE=2&id%5Ftoken=3&x=code":         "http://a/p?Code=REDACTED&STATE=REDACTED&id%5Ftoken=REDACTED&x=code",
+		"http://a/#access_token=t&token_type=Bearer&id_token=i": "http://a/#access_token=REDACTED&token_type=Bearer&id_token=REDACTED",
+		"http://user:pw@a/": "http://user:REDACTED@a/",
+		"http://a/authorize?client_id=c&nonce=n&redirect_uri=http%3A": "http://a/authorize?client_id=c&nonce=REDACTED&redirect_uri=http%3A",
+		"http://a/p?session_state=s&code":                             "http://a/p?session_state=REDACTED&code",
+		"http://a/p":                                                  "http://a/p",
+		"%zz":                                                         "REDACTED",
+	}
+	for in, want := range tests {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q)\n got %q\nwant %q", in, got, want)
+		}
+	}
+}
+
+func FuzzRedactURL(f *testing.F) {
+	f.Add("http://a/cb?code=SECRETVALUE&state=SECRETVALUE#id_token=SECRETVALUE")
+	f.Add("http://u:SECRETVALUE@h/?access_token=SECRETVALUE")
+	f.Fuzz(func(t *testing.T, raw string) {
+		out := RedactURL(raw)
+		u, err := url.Parse(out)
+		if err != nil {
+			return
+		}
+		for k, vs := range u.Query() {
+			if sensitiveParams[lower(k)] {
+				for _, v := range vs {
+					if v != Redacted && v != "" {
+						t.Fatalf("RedactURL(%q) = %q keeps %s=%q", raw, out, k, v)
+					}
+				}
+			}
+		}
+	})
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
