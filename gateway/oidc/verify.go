@@ -186,6 +186,15 @@ func classify(err error) error {
 		return &TokenError{Check: "format", Err: err}
 	}
 	msg := err.Error()
+	// go-oidc wraps key set errors with %v, which loses the chain: match their text.
+	for _, s := range []struct {
+		err   error
+		check string
+	}{{ErrUnknownKey, "kid"}, {ErrBadSignature, "signature"}, {ErrAlgNotAllowed, "alg"}, {ErrMalformedToken, "format"}} {
+		if strings.Contains(msg, s.err.Error()) {
+			return &TokenError{Check: s.check, Err: errors.New(strings.TrimPrefix(msg, "failed to verify signature: "))}
+		}
+	}
 	switch {
 	case strings.Contains(msg, "issued by a different provider"):
 		return &TokenError{Check: "iss", Err: errors.New(strings.TrimPrefix(msg, "oidc: "))}
