@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/deck"
+)
+
+func init() { subcommands = append(subcommands, newUpCmd) }
+
+// upOptions are the flags of `oidclab up`.
+type upOptions struct {
+	IO *ioStreams
+
+	ConfigFile       string
+	Listen           string
+	AdminListen      string
+	AdminAllowRemote bool
+	TrustedIPs       []string
+	RealUpstreams    bool
+	JSON             bool
+	Tunnel           string
+	NgrokDomain      string
+	IdP              string
+	ShutdownTimeout  time.Duration
+
+	// Plugins is the registry to run (plugins() in production, fakes in tests).
+	Plugins gateway.Plugins
+	// ready, when set, is told the URLs once everything listens (tests use it).
+	ready func(upReady)
+}
+
+// upReady is the JSON line --json prints when the gateway is ready.
+type upReady struct {
+	ProxyURL  string  `json:"proxy_url"`
+	AdminURL  *string `json:"admin_url"` // null when --admin-listen off
+	PublicURL string  `json:"public_url"`
+}
+
+func newUpCmd(io *ioStreams) *cobra.Command {
+	opts := &upOptions{IO: io}
+	cmd := &cobra.Command{
+		Use:   "up -c FILE",
+		Short: "Run the embedded gateway on a decK file",
+		Long: `Run oidclab's embedded Kong-compatible gateway with the services, routes and plugins of a
+decK state file (the file you would give Kong: _format_version "3.0", ${{ env "DECK_X" }}
+templating). Requests to services whose host is httpbin.konghq.com or httpbin.org are answered
+by a built-in httpbin-compatible echo upstream, so Kong's tutorials run offline.
+
+Serves until interrupted (Ctrl-C or SIGTERM), then lets in-flight requests finish.`,
+		Example: `  # Kong's OIDC tutorial file, minus the plugin
+  oidclab up -c kong.yaml
+  curl -i localhost:8000/anything
+
+  # From standard input, machine-readable readiness on stdout
+  cat kong.yaml | oidclab up -c - --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			opts.Plugins = plugins()
+			return upRun(ctx, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.ConfigFile, "config", "c", "", "decK state file (YAML or JSON); - reads standard input")
+	f.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "proxy address (HOST:PORT; port 0 picks a free one)")
+	f.StringVar(&opts.AdminListen, "admin-listen", "127.0.0.1:8001", "admin API address, or off")
+	f.BoolVar(&opts.AdminAllowRemote, "admin-allow-remote", false, "allow --admin-listen on a non-loopback address (anyone who reaches it can reconfigure the gateway)")
+	f.StringSliceVar(&opts.TrustedIPs, "trusted-ips", nil, "CIDRs or IPs of proxies whose X-Forwarded-* and X-Real-IP headers are trusted (default none)")
+	f.BoolVar(&opts.RealUpstreams, "real-upstreams", false, "send httpbin.konghq.com and httpbin.org services to the network instead of the built-in echo")
+	f.BoolVar(&opts.JSON, "json", false, "print one JSON line with proxy_url, admin_url and public_url on stdout when ready; logs as JSON on stderr")
+	f.StringVar(&opts.Tunnel, "tunnel", "none", "public tunnel: none (ngrok and auto are not available yet)")
+	f.StringVar(&opts.NgrokDomain, "ngrok-domain", "", "reserved ngrok domain (needs --tunnel ngrok; not available yet)")
+	f.StringVar(&opts.IdP, "idp", "none", "identity provider to run alongside: none (local is not available yet)")
+	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let in-flight requests finish on shutdown")
+	return cmd
+}
+
+// upRun validates the options, starts the gateway and serves until ctx is done.
+func upRun(ctx context.Context, opts *upOptions) error {
+	if err := validateUpOptions(opts); err != nil {
+		return err
+	}
+	trusted, err := parseTrustedIPs(opts.TrustedIPs)
+	if err != nil {
+		return err
+	}
+	logger := upLogger(opts)
+
+	cfg, err := loadUpConfig(opts)
+	if err != nil {
+		return err
+	}
+	gw, err := gateway.New(cfg, gateway.Options{
+		Logger:        logger,
+		Plugins:       opts.Plugins,
+		TrustedIPs:    trusted,
+		RealUpstreams: opts.RealUpstreams,
+	})
+	if err != nil {
+		return asUsage(err)
+	}
+
+	proxyLn, err := listen("--listen", opts.Listen)
+	if err != nil {
+		return err
+	}
+	servers := []*http.Server{newServer(gw, logger)}
+	listeners := []net.Listener{proxyLn}
+	ready := upReady{ProxyURL: listenerURL(proxyLn)}
+	ready.PublicURL = ready.ProxyURL
+	if opts.AdminListen != "off" {
+		adminLn, err := listen("--admin-listen", opts.AdminListen)
+		if err != nil {
+			proxyLn.Close()
+			return err
+		}
+		servers = append(servers, newServer(gw.Admin(), logger))
+		listeners = append(listeners, adminLn)
+		u := listenerURL(adminLn)
+		ready.AdminURL = &u
+	}
+
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
+	announce(opts, gw, ready, logger)
+	if opts.ready != nil {
+		opts.ready(ready)
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	logger.Info("shutting down", "drain_timeout", opts.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), opts.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	var shutdownErr error
+	var mu sync.Mutex
+	for _, srv := range servers {
+		wg.Go(func() {
+			if err := srv.Shutdown(shutdownCtx); err != nil {
+				mu.Lock()
+				shutdownErr = errors.Join(shutdownErr, err)
+				mu.Unlock()
+				_ = srv.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", serveErr)
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("in-flight requests did not finish within %s; closed them", opts.ShutdownTimeout)
+	}
+	return nil
+}
+
+func validateUpOptions(opts *upOptions) error {
+	if opts.Tunnel != "none" {
+		return usageErrorf("--tunnel %s is not available yet; only --tunnel none is", opts.Tunnel)
+	}
+	if opts.NgrokDomain != "" {
+		return usageErrorf("--ngrok-domain needs --tunnel ngrok, which is not available yet")
+	}
+	if opts.IdP != "none" {
+		return usageErrorf("--idp %s is not available yet; only --idp none is (pass your IdP in the decK file's plugin config)", opts.IdP)
+	}
+	if opts.ConfigFile == "" {
+		return usageErrorf("no configuration: pass a decK state file with -c FILE (or -c - for standard input)")
+	}
+	if opts.ShutdownTimeout <= 0 {
+		return usageErrorf("--shutdown-timeout must be positive")
+	}
+	if opts.AdminListen != "off" {
+		if _, _, err := net.SplitHostPort(opts.AdminListen); err != nil {
+			return usageErrorf("--admin-listen %q: want HOST:PORT or off", opts.AdminListen)
+		}
+		if !opts.AdminAllowRemote && !isLoopbackAddr(opts.AdminListen) {
+			return usageErrorf("--admin-listen %s is not a loopback address: anyone who reaches the admin API can reconfigure the gateway; add --admin-allow-remote if that is intended", opts.AdminListen)
+		}
+	}
+	if _, _, err := net.SplitHostPort(opts.Listen); err != nil {
+		return usageErrorf("--listen %q: want HOST:PORT", opts.Listen)
+	}
+	return nil
+}
+
+// isLoopbackAddr reports whether HOST:PORT names only this machine; an empty host (all
+// interfaces) does not.
+func isLoopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+func parseTrustedIPs(values []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		if ip, err := netip.ParseAddr(v); err == nil {
+			out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+			continue
+		}
+		return nil, usageErrorf("--trusted-ips: %q is neither a CIDR (10.0.0.0/8) nor an IP address", v)
+	}
+	return out, nil
+}
+
+// loadUpConfig reads the decK file named by -c. (When the embedded IdP lands, this is where a
+// missing -c turns into the tutorial's configuration.)
+func loadUpConfig(opts *upOptions) (*deck.Config, error) {
+	names := make([]string, 0, len(opts.Plugins))
+	for n := range opts.Plugins {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	cfg, err := deck.LoadFile(opts.ConfigFile, opts.IO.In, deck.Options{Plugins: names})
+	if err != nil {
+		return nil, asUsage(err)
+	}
+	return cfg, nil
+}
+
+func upLogger(opts *upOptions) *slog.Logger {
+	if opts.JSON {
+		return slog.New(slog.NewJSONHandler(opts.IO.ErrOut, nil))
+	}
+	return slog.New(slog.NewTextHandler(opts.IO.ErrOut, nil))
+}
+
+func listen(flag, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		hint := ""
+		if errors.Is(err, syscall.EADDRINUSE) {
+			hint = " (another oidclab, Kong or other server is using it; stop it or choose another address with " + flag + ")"
+		}
+		return nil, usageErrorf("cannot listen on %s: %v%s", addr, err, hint)
+	}
+	return ln, nil
+}
+
+// listenerURL is the http URL clients use to reach ln; an all-interfaces listener is reached on
+// loopback.
+func listenerURL(ln net.Listener) string {
+	ap, err := netip.ParseAddrPort(ln.Addr().String())
+	if err != nil {
+		return "http://" + ln.Addr().String()
+	}
+	ip := ap.Addr()
+	if ip.IsUnspecified() {
+		ip = netip.MustParseAddr("127.0.0.1")
+	}
+	return "http://" + netip.AddrPortFrom(ip, ap.Port()).String()
+}
+
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// announce tells the user (stderr) or the calling program (--json, stdout) that the gateway is
+// ready and where.
+func announce(opts *upOptions, gw *gateway.Gateway, ready upReady, logger *slog.Logger) {
+	echo := gw.EchoServices()
+	if len(echo) > 0 {
+		logger.Info("built-in echo upstream answers these services (--real-upstreams turns it off)", "services", strings.Join(echo, ","))
+	}
+	if opts.JSON {
+		b, _ := json.Marshal(ready)
+		fmt.Fprintln(opts.IO.Out, string(b))
+		return
+	}
+	w := opts.IO.ErrOut
+	cfg := gw.Config()
+	fmt.Fprintf(w, "oidclab gateway ready: %d services, %d routes, %d plugins from %s\n",
+		len(cfg.Services), len(cfg.Routes), len(cfg.Plugins), cfg.Source)
+	fmt.Fprintf(w, "  proxy      %s\n", ready.ProxyURL)
+	if ready.AdminURL != nil {
+		fmt.Fprintf(w, "  admin API  %s\n", *ready.AdminURL)
+	}
+	for _, name := range echo {
+		fmt.Fprintf(w, "  service %q is answered by the built-in echo upstream\n", name)
+	}
+	if len(cfg.Routes) > 0 && len(cfg.Routes[0].Paths) > 0 && !strings.HasPrefix(cfg.Routes[0].Paths[0], "~") {
+		fmt.Fprintf(w, "  try: curl -i %s%s\n", ready.ProxyURL, cfg.Routes[0].Paths[0])
+	}
+	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oidclab/oidclab/gateway"
+)
+
+func testIO(stdin string) (*ioStreams, *bytes.Buffer, *bytes.Buffer) {
+	var out, errOut bytes.Buffer
+	return &ioStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}, &out, &errOut
+}
+
+// TestUpUsageErrors: every bad input exits 2 with a message that says what to change.
+func TestUpUsageErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+	dir := t.TempDir()
+	badConfig := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badConfig, []byte("_format_version: \"1.1\"\nservices: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join("testdata", "tutorial-noplugin.yaml")
+	free := []string{"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"}
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no config", append([]string{"up"}, free...), "-c FILE"},
+		{"tunnel", append([]string{"up", "-c", good, "--tunnel", "ngrok"}, free...), "--tunnel ngrok is not available yet"},
+		{"idp", append([]string{"up", "-c", good, "--idp", "local"}, free...), "--idp local is not available yet"},
+		{"ngrok domain", append([]string{"up", "-c", good, "--ngrok-domain", "x.ngrok.app"}, free...), "--ngrok-domain"},
+		{"remote admin", []string{"up", "-c", good, "--listen", "127.0.0.1:0", "--admin-listen", "0.0.0.0:0"}, "--admin-allow-remote"},
+		{"bad admin address", []string{"up", "-c", good, "--listen", "127.0.0.1:0", "--admin-listen", "8001"}, "want HOST:PORT or off"},
+		{"bad trusted ip", append([]string{"up", "-c", good, "--trusted-ips", "10.0.0.0/33"}, free...), "--trusted-ips"},
+		{"missing file", append([]string{"up", "-c", filepath.Join(dir, "nope.yaml")}, free...), "no such file"},
+		{"old format", append([]string{"up", "-c", badConfig}, free...), "_format_version"},
+		{"port in use", []string{"up", "-c", good, "--listen", busy.Addr().String(), "--admin-listen", "off"}, "cannot listen on " + busy.Addr().String()},
+		{"admin port in use", []string{"up", "-c", good, "--listen", "127.0.0.1:0", "--admin-listen", busy.Addr().String()}, "--admin-listen"},
+		{"unknown flag", []string{"up", "--nope"}, "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			io, out, errOut := testIO("")
+			if code := run(tt.args, io); code != int(exitUsage) {
+				t.Errorf("exit %d, want %d; stderr: %s", code, exitUsage, errOut)
+			}
+			if !strings.Contains(errOut.String(), tt.want) {
+				t.Errorf("stderr does not say %q:\n%s", tt.want, errOut)
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout not empty: %s", out)
+			}
+		})
+	}
+}
+
+// TestUpServesFromStdin runs upRun in-process on a config read from stdin, talks to both
+// listeners and stops it by cancelling its context (what SIGINT does).
+func TestUpServesFromStdin(t *testing.T) {
+	cfg, err := os.ReadFile(filepath.Join("testdata", "tutorial-noplugin.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io, out, errOut := testIO(string(cfg))
+	readyc := make(chan upReady, 1)
+	opts := &upOptions{
+		IO: io, ConfigFile: "-", Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0",
+		Tunnel: "none", IdP: "none", JSON: true, ShutdownTimeout: 5 * time.Second,
+		Plugins: gateway.Plugins{}, ready: func(r upReady) { readyc <- r },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- upRun(ctx, opts) }()
+	var ready upReady
+	select {
+	case ready = <-readyc:
+	case err := <-done:
+		t.Fatalf("upRun returned early: %v\n%s", err, errOut)
+	}
+
+	resp, err := http.Get(ready.ProxyURL + "/anything?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := readAll(resp)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"url": "http://httpbin.konghq.com/anything?x=1"`) {
+		t.Errorf("proxy: %d %s", resp.StatusCode, body)
+	}
+	resp, err = http.Get(*ready.AdminURL + "/routes/example-route")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, _ := readAll(resp); resp.StatusCode != 200 || !strings.Contains(body, `"/anything"`) {
+		t.Errorf("admin: %d %s", resp.StatusCode, body)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("upRun: %v", err)
+	}
+	var line upReady
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil || line.ProxyURL != ready.ProxyURL || line.PublicURL != ready.ProxyURL {
+		t.Errorf("--json stdout %q: %v", out, err)
+	}
+	if strings.Count(out.String(), "\n") != 1 {
+		t.Errorf("stdout must be exactly one line: %q", out)
+	}
+	if !strings.Contains(errOut.String(), "example-service") {
+		t.Errorf("stderr does not say which services the echo answers:\n%s", errOut)
+	}
+}
+
+func readAll(resp *http.Response) (string, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// TestUpProcess builds oidclab and runs `oidclab up` as a user would: JSON readiness line,
+// a request through the echo upstream, SIGTERM, exit 0; then a second instance on the same
+// port exits 2.
+func TestUpProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "oidclab")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	cmd := exec.Command(bin, "up", "-c", "testdata/tutorial-noplugin.yaml",
+		"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--json")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no readiness line: %v\nstderr: %s", err, stderr.String())
+	}
+	var ready upReady
+	if err := json.Unmarshal([]byte(line), &ready); err != nil || ready.ProxyURL == "" || ready.AdminURL == nil {
+		t.Fatalf("readiness line %q: %v", line, err)
+	}
+
+	resp, err := http.Get(ready.ProxyURL + "/anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := readAll(resp)
+	var echo struct {
+		Method  string            `json:"method"`
+		URL     string            `json:"url"`
+		Headers map[string]string `json:"headers"`
+	}
+	if err := json.Unmarshal([]byte(body), &echo); err != nil || echo.Method != "GET" ||
+		echo.URL != "http://httpbin.konghq.com/anything" || echo.Headers["Host"] != "httpbin.konghq.com" {
+		t.Errorf("echo through oidclab up: %d %s (%v)", resp.StatusCode, body, err)
+	}
+
+	// A second instance on the same proxy port: a clear error and exit 2.
+	addr := strings.TrimPrefix(ready.ProxyURL, "http://")
+	second := exec.Command(bin, "up", "-c", "testdata/tutorial-noplugin.yaml", "--listen", addr, "--admin-listen", "off")
+	out, err := second.CombinedOutput()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 2 || !strings.Contains(string(out), "cannot listen on "+addr) {
+		t.Errorf("second instance on a busy port: %v\n%s", err, out)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("after SIGTERM: %v\nstderr: %s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), `"level":"ERROR"`) || !strings.Contains(stderr.String(), "shutting down") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
