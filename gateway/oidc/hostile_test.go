@@ -297,7 +297,9 @@ func TestTokenEndpointFailures(t *testing.T) {
 
 func TestClientAuthMethods(t *testing.T) {
 	t.Run("client_secret_post", func(t *testing.T) {
-		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["token_endpoint_auth_method"] = "client_secret_post" })
+		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) {
+			cfg["token_endpoint_auth_method"] = "client_secret_post"
+		})
 		if resp, _ := h.login(); resp.StatusCode != http.StatusOK {
 			t.Fatal(resp.StatusCode)
 		}
@@ -323,7 +325,10 @@ func TestClientAuthMethods(t *testing.T) {
 
 func TestLoginActions(t *testing.T) {
 	t.Run("redirect with the id token in the fragment", func(t *testing.T) {
-		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["login_action"] = "redirect"; cfg["preserve_query_args"] = true })
+		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) {
+			cfg["login_action"] = "redirect"
+			cfg["preserve_query_args"] = true
+		})
 		_, ck, q := h.startLogin("/anything/start?a=b")
 		resp, _ := h.callback(h.authorize(q), ck)
 		loc := resp.Header.Get("Location")
@@ -335,7 +340,10 @@ func TestLoginActions(t *testing.T) {
 		}
 	})
 	t.Run("redirect without tokens", func(t *testing.T) {
-		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["login_action"] = "redirect"; cfg["login_tokens"] = nil })
+		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) {
+			cfg["login_action"] = "redirect"
+			cfg["login_tokens"] = nil
+		})
 		_, ck, q := h.startLogin("/anything/start?a=b")
 		resp, _ := h.callback(h.authorize(q), ck)
 		if loc := resp.Header.Get("Location"); loc != h.srv.URL+"/anything/start" {
