@@ -99,6 +99,7 @@ func load(data []byte, source string, opts Options) (*Config, error) {
 	}
 	ch.resolve(dec)
 	ch.derived = assignIDs(cfg)
+	canonicalOrder(cfg)
 	ch.config(cfg)
 
 	if err := d.errs.Err(); err != nil {

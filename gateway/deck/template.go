@@ -74,12 +74,44 @@ func toFloat(s string) (float64, error) {
 	return f, nil
 }
 
+// maxIndent bounds indent's padding: real files indent by a few spaces, and a huge count
+// times many lines would be a memory bomb.
+const maxIndent = 1024
+
 // indent pads every line but the first with n spaces, for multi-line values in block scalars.
-func indent(n int, s string) string {
+func indent(n int, s string) (string, error) {
+	if n > maxIndent {
+		return "", fmt.Errorf("indent: %d spaces is more than the %d allowed", n, maxIndent)
+	}
 	if n < 0 {
 		n = 0
 	}
-	return strings.ReplaceAll(s, "\n", "\n"+strings.Repeat(" ", n))
+	return strings.ReplaceAll(s, "\n", "\n"+strings.Repeat(" ", n)), nil
+}
+
+// bigWidth finds a printf width or precision of five digits or more.
+var bigWidth = regexp.MustCompile(`%[-+# 0]*(\d{5,}|\d*\.\d{5,})`)
+
+// printf is text/template's printf with a bound on widths, which would otherwise let a small
+// file allocate gigabytes ("%01000000000d").
+func printf(format string, args ...any) (string, error) {
+	if bigWidth.MatchString(format) {
+		return "", errors.New("printf: width or precision too large")
+	}
+	return fmt.Sprintf(format, args...), nil
+}
+
+// limitWriter fails once more than n bytes are written, ending template execution.
+type limitWriter struct {
+	buf bytes.Buffer
+	n   int
+}
+
+func (w *limitWriter) Write(p []byte) (int, error) {
+	if w.buf.Len()+len(p) > w.n {
+		return 0, fmt.Errorf("the rendered file is larger than %d MiB", w.n>>20)
+	}
+	return w.buf.Write(p)
 }
 
 // lineMap maps a line of the rendered document (index line-1) to the line of the source file.
@@ -110,6 +142,7 @@ func render(src string, lookup func(string) (string, bool)) (string, lineMap, []
 		"toInt":   toInt,
 		"toFloat": toFloat,
 		"indent":  indent,
+		"printf":  printf,
 		markFunc: func(v any) string {
 			s := fmt.Sprint(v)
 			marks = append(marks, s)
@@ -124,21 +157,61 @@ func render(src string, lookup func(string) (string, bool)) (string, lineMap, []
 		// Only ${{ define }} blocks: the document is empty.
 		return "", nil, nil
 	}
+	for _, tt := range t.Templates() {
+		if p := unsupportedAction(tt.Tree); p != nil {
+			return "", nil, []Problem{*p}
+		}
+	}
 	// Check every env "NAME" call at the root level before running anything, so all bad or
 	// unset variables are reported at once, each with its line (execution stops at the first).
 	if problems := checkEnvCalls(t.Tree, lookup); len(problems) > 0 {
 		return "", nil, problems
 	}
 	actions, simple := markRootActions(t.Tree)
-	var out bytes.Buffer
-	if err := t.Execute(&out, nil); err != nil {
+	out := &limitWriter{n: 2 * MaxFileSize}
+	if err := t.Execute(out, nil); err != nil {
 		return "", nil, []Problem{templateProblem(err)}
 	}
-	rendered := out.String()
+	rendered := out.buf.String()
 	if !simple || len(marks) != len(actions) {
 		return rendered, nil, nil
 	}
 	return rendered, buildLineMap(src, t.Tree.Root.Nodes, marks), nil
+}
+
+// unsupportedAction refuses ${{ range }}: a state file has nothing to range over but integers,
+// and `range 10000000000` would spin for hours with no output to bound. (decK files use env
+// substitution and, rarely, if/with.)
+func unsupportedAction(tree *parse.Tree) *Problem {
+	if tree == nil || tree.Root == nil {
+		return nil
+	}
+	var found *Problem
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		if found != nil || n == nil {
+			return
+		}
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.RangeNode:
+			found = &Problem{Line: nodeLine(tree, n), Message: "template: range is not supported in state files (use env, if and with)"}
+		case *parse.IfNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.List)
+			walk(n.ElseList)
+		}
+	}
+	walk(tree.Root)
+	return found
 }
 
 // checkEnvCalls finds `env "NAME"` and `"NAME" | env` at the root level (not inside if/range,

@@ -73,6 +73,32 @@ func TestRender(t *testing.T) {
 			problems: []Problem{{Line: 2, Message: "template: toInt: the value is not an integer"}},
 		},
 		{
+			name:     "range is refused",
+			src:      "a: 1\n${{ range 10000000000 }}${{ end }}\n",
+			problems: []Problem{{Line: 2, Message: "template: range is not supported in state files (use env, if and with)"}},
+		},
+		{
+			name:     "range inside a define is refused",
+			src:      "${{ define \"x\" }}\n${{ range 5 }}${{ end }}${{ end }}",
+			problems: []Problem{{Line: 2, Message: "template: range is not supported in state files (use env, if and with)"}},
+		},
+		{
+			name:     "printf width bomb",
+			src:      `a: ${{ printf "%01000000000d" 1 }}`,
+			problems: []Problem{{Line: 1, Message: "template: printf: width or precision too large"}},
+		},
+		{name: "printf", src: `a: ${{ printf "%05d" 42 }}`, want: "a: 00042"},
+		{
+			name:     "indent bomb",
+			src:      `a: ${{ env "DECK_MULTI" | indent 1000000000 }}`,
+			problems: []Problem{{Line: 1, Message: "template: indent: 1000000000 spaces is more than the 1024 allowed"}},
+		},
+		{
+			name:     "output bomb",
+			src:      `${{ define "a" }}` + strings.Repeat("x", 1<<20) + `${{ end }}${{ define "b" }}` + strings.Repeat(`${{ template "a" }}`, 64) + `${{ end }}` + strings.Repeat(`${{ template "b" }}`, 64),
+			problems: []Problem{{Message: "template: the rendered file is larger than 32 MiB"}},
+		},
+		{
 			name:     "parse error",
 			src:      "a: 1\nb: ${{ nope }}\n",
 			problems: []Problem{{Line: 2, Message: `template: function "nope" not defined`}},
@@ -133,7 +159,7 @@ func TestIndent(t *testing.T) {
 		{4, "a\n\nb\n", "a\n    \n    b\n    "},
 	}
 	for _, tt := range tests {
-		if got := indent(tt.n, tt.in); got != tt.want {
+		if got, err := indent(tt.n, tt.in); err != nil || got != tt.want {
 			t.Errorf("indent(%d, %q) = %q, want %q", tt.n, tt.in, got, tt.want)
 		}
 	}

@@ -366,14 +366,21 @@ var labelRE = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])
 func hostProblem(h string, route bool) string {
 	host := h
 	if route {
-		if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[:i], ":") {
-			port, err := strconv.Atoi(h[i+1:])
-			if err != nil || port < 0 || port > 65535 {
+		var port string
+		switch {
+		case strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]"):
+			host = h[1 : len(h)-1]
+		case strings.HasPrefix(h, "[") || strings.Count(h, ":") == 1:
+			var err error
+			if host, port, err = net.SplitHostPort(h); err != nil {
+				return fmt.Sprintf("invalid host %q", h)
+			}
+		}
+		if port != "" {
+			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 				return fmt.Sprintf("invalid host %q: bad port", h)
 			}
-			host = h[:i]
 		}
-		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	}
 	if net.ParseIP(host) != nil {
 		return ""
