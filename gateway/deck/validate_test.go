@@ -49,8 +49,11 @@ func TestValidate(t *testing.T) {
 			want:   []Problem{{Path: "plugins.0.route", Message: `route "nope" not found`}},
 		},
 		{
-			name:   "duplicate names and ids",
-			mutate: func(c *Config) { c.Services = append(c.Services, c.Services[0]); c.Routes = append(c.Routes, c.Routes[0]) },
+			name: "duplicate names and ids",
+			mutate: func(c *Config) {
+				c.Services = append(c.Services, c.Services[0])
+				c.Routes = append(c.Routes, c.Routes[0])
+			},
 			want: []Problem{
 				{Path: "services.1.id", Message: `duplicate service id "` + DeriveID("service:s") + `" (also at services.0)`},
 				{Path: "services.1.name", Message: `duplicate service name "s" (also at services.0)`},
@@ -86,9 +89,13 @@ func TestValidate(t *testing.T) {
 			want:   []Problem{{Path: "services.0.id", Message: `id "svc-1" must be a UUID`}},
 		},
 		{
-			name:   "bad name",
-			mutate: func(c *Config) { c.Services[0].Name = "my service"; c.Routes[0].Service = "my service"; c.Plugins[0].Service = "my service" },
-			want:   []Problem{{Path: "services.0.name", Message: `invalid name "my service": the only accepted ascii characters are alphanumerics or ., -, _, and ~`}},
+			name: "bad name",
+			mutate: func(c *Config) {
+				c.Services[0].Name = "my service"
+				c.Routes[0].Service = "my service"
+				c.Plugins[0].Service = "my service"
+			},
+			want: []Problem{{Path: "services.0.name", Message: `invalid name "my service": the only accepted ascii characters are alphanumerics or ., -, _, and ~`}},
 		},
 		{
 			name: "service fields",
@@ -130,9 +137,12 @@ func TestValidate(t *testing.T) {
 			want:   []Problem{{Path: "plugins.0", Message: "name is required"}},
 		},
 		{
-			name:   "positions from a file are used as paths",
-			mutate: func(c *Config) { c.Routes[0].Pos = Pos{Path: "services.0.routes.0"}; c.Routes[0].Methods = []string{"get"} },
-			want:   []Problem{{Path: "services.0.routes.0.methods.0", Message: `invalid method "get": methods are uppercase letters (write "GET")`}},
+			name: "positions from a file are used as paths",
+			mutate: func(c *Config) {
+				c.Routes[0].Pos = Pos{Path: "services.0.routes.0"}
+				c.Routes[0].Methods = []string{"get"}
+			},
+			want: []Problem{{Path: "services.0.routes.0.methods.0", Message: `invalid method "get": methods are uppercase letters (write "GET")`}},
 		},
 	}
 	for _, tt := range tests {
