@@ -290,7 +290,7 @@ func Start(ctx context.Context, addr string, cfg Config, opts Options) (*Server,
 		case <-s.done:
 		}
 	}()
-	s.log.Info("emulator listening", "url", s.URL(), "issuer", s.Issuer())
+	s.log.Debug("emulator listening", "url", s.URL(), "issuer", s.Issuer())
 	return s, nil
 }
 
