@@ -88,6 +88,9 @@ func (d *decoder) formatVersion(f field, cfg *Config) {
 	}
 	// "3.0" written unquoted reads as a float; the text is what matters.
 	cfg.FormatVersion = n.Value
+	if n.Value != FormatVersion {
+		d.problem(f.path, f.kn, "%s", formatMessage(n.Value))
+	}
 }
 
 // info reads _info: select_tags are added to every entity (as decK tags what it syncs);
