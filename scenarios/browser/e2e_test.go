@@ -1,0 +1,303 @@
+package browser_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/deck"
+	"github.com/oidclab/oidclab/gateway/oidc"
+	"github.com/oidclab/oidclab/okta/emulator"
+	"github.com/oidclab/oidclab/scenarios/browser"
+)
+
+// The issue's "Done means": Kong's tutorial decK file, unchanged, with DECK_* pointing at the
+// embedded Okta emulator, logs the demo user in through a real browser (form_post, PKCE) and,
+// with session added to auth_methods, keeps them logged in.
+//
+// The emulator is reached as "localhost" and the gateway as "127.0.0.1": two sites, so the
+// form_post back to the gateway is a cross-site POST, as it is with Okta in the cloud.
+
+// e2e is an emulator and a gateway serving the tutorial's decK file.
+type e2e struct {
+	idp        *emulator.Server
+	gatewayURL string // http://127.0.0.1:PORT
+	events     <-chan gateway.Event
+}
+
+// startE2E serves testdata/tutorial-kong.yaml; edit may change the decK text (add session).
+func startE2E(t *testing.T, edit func(string) string) *e2e {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	// The gateway's port must be known before the decK file is rendered (it is the
+	// redirect_uri), so the listener comes first.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gatewayURL := "http://" + ln.Addr().String()
+	redirectURI := gatewayURL + "/anything"
+
+	cfg := emulator.Default()
+	cfg.Clients[0].RedirectURIs = []string{redirectURI}
+	cfg.Clients[0].Secret = "e2e-" + token()
+	idp, err := emulator.Start(ctx, "127.0.0.1:0", cfg, emulator.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = idp.Close() })
+	_, idpPort, _ := net.SplitHostPort(strings.TrimPrefix(idp.URL(), "http://"))
+	idp.SetBaseURL("http://localhost:" + idpPort)
+
+	text, err := os.ReadFile("testdata/tutorial-kong.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml := string(text)
+	if edit != nil {
+		yaml = edit(yaml)
+	}
+	env := map[string]string{
+		"DECK_ISSUER_URL":         idp.Issuer(),
+		"DECK_OKTA_CLIENT_ID":     cfg.Clients[0].ID,
+		"DECK_OKTA_CLIENT_SECRET": cfg.Clients[0].Secret,
+		"DECK_NGROK_HOST":         redirectURI,
+	}
+	dc, err := deck.Load(strings.NewReader(yaml), "tutorial-kong.yaml", deck.Options{
+		Plugins:   []string{"openid-connect"},
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	})
+	if err != nil {
+		t.Fatalf("deck.Load: %v", err)
+	}
+	bus := gateway.NewBus()
+	events, unsubscribe := bus.Subscribe(4096)
+	t.Cleanup(unsubscribe)
+	gw, err := gateway.New(dc, gateway.Options{
+		Logger: log, Bus: bus,
+		Plugins: gateway.Plugins{"openid-connect": oidc.New},
+	})
+	if err != nil {
+		t.Fatalf("gateway.New: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(gw)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &e2e{idp: idp, gatewayURL: gatewayURL, events: events}
+}
+
+// requests counts the emulator's requests to an endpoint ("authorize", "token", ...).
+func (e *e2e) requests(endpoint string) []emulator.RequestRecord {
+	var out []emulator.RequestRecord
+	for _, r := range e.idp.Requests() {
+		if r.Endpoint == endpoint {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// echoed is the part of the echo upstream's answer the test reads.
+type echoed struct {
+	Method  string         `json:"method"`
+	Headers map[string]any `json:"headers"`
+	URL     string         `json:"url"`
+}
+
+func echo(t *testing.T, res *browser.Result) echoed {
+	t.Helper()
+	var e echoed
+	if err := json.Unmarshal([]byte(strings.TrimSpace(res.Body)), &e); err != nil {
+		t.Fatalf("final page %s (status %d) is not the echo JSON: %v\n%.300s\nhops: %s", res.URL, res.Status, err, res.Body, hopsString(res))
+	}
+	return e
+}
+
+func (e echoed) header(name string) string {
+	for k, v := range e.Headers {
+		if strings.EqualFold(k, name) {
+			switch v := v.(type) {
+			case string:
+				return v
+			case []any:
+				if len(v) > 0 {
+					s, _ := v[0].(string)
+					return s
+				}
+			}
+		}
+	}
+	return ""
+}
+
+var demoUserCreds = browser.Credentials{Username: emulator.DemoUserLogin, Password: emulator.DemoUserPassword}
+
+func TestTutorialLoginEndToEnd(t *testing.T) {
+	drivers(t, func(t *testing.T, d browser.Driver) {
+		e := startE2E(t, nil)
+		ctx := testContext(t)
+		start := e.gatewayURL + "/anything"
+
+		res, err := d.Login(ctx, start, demoUserCreds)
+		if err != nil {
+			t.Fatalf("Login: %v\nhops: %s", err, hopsString(res))
+		}
+		got := echo(t, res)
+		// login_action defaults to upstream: the form_post callback itself is proxied.
+		if got.Method != "POST" {
+			t.Errorf("upstream saw %s, want the form_post callback (POST)", got.Method)
+		}
+		if auth := got.header("Authorization"); !strings.HasPrefix(auth, "Bearer ") || len(auth) < len("Bearer ")+20 {
+			t.Errorf("upstream Authorization header = %q, want a bearer access token", redactToken(auth))
+		}
+		assertTutorialHops(t, res, e)
+
+		authz := e.requests("authorize")
+		if len(authz) != 1 {
+			t.Fatalf("emulator saw %d authorize requests, want 1", len(authz))
+		}
+		p := authz[0].Params
+		if p["response_mode"] != "form_post" || p["code_challenge_method"] != "S256" || authz[0].PKCEMethod != "S256" {
+			t.Errorf("authorize request params %v (pkce %q): want form_post and S256 PKCE", p, authz[0].PKCEMethod)
+		}
+		tok := e.requests("token")
+		if len(tok) != 1 || tok[0].Status != http.StatusOK || tok[0].ClientAuth != "client_secret_basic" || tok[0].PKCEMethod != "S256" {
+			t.Errorf("token requests = %+v, want one client_secret_basic exchange with a verifier", tok)
+		}
+
+		// The tutorial's own config has no session: a new page load goes back through the
+		// IdP, which answers at once from its own session (no login form) with a new code.
+		again, err := d.Get(ctx, start)
+		if err != nil {
+			t.Fatalf("second Get: %v\nhops: %s", err, hopsString(again))
+		}
+		if echo(t, again).Method != "POST" || len(e.requests("authorize")) != 2 || len(e.requests("token")) != 2 {
+			t.Errorf("second page load: method %s, %d authorize, %d token requests; want a new form_post round trip",
+				echo(t, again).Method, len(e.requests("authorize")), len(e.requests("token")))
+		}
+		for _, h := range again.Hops {
+			if h.Note == "login form" {
+				t.Errorf("second page load showed the login form again: %s", hopsString(again))
+			}
+		}
+	})
+}
+
+func TestTutorialWithSessionStaysLoggedIn(t *testing.T) {
+	withSession := func(yaml string) string {
+		out := strings.Replace(yaml, "        - authorization_code\n", "        - authorization_code\n        - session\n", 1)
+		if out == yaml {
+			t.Fatal("could not add session to auth_methods")
+		}
+		return out
+	}
+	drivers(t, func(t *testing.T, d browser.Driver) {
+		e := startE2E(t, withSession)
+		ctx := testContext(t)
+		start := e.gatewayURL + "/anything"
+
+		res, err := d.Login(ctx, start, demoUserCreds)
+		if err != nil {
+			t.Fatalf("Login: %v\nhops: %s", err, hopsString(res))
+		}
+		if got := echo(t, res); got.Method != "POST" || !strings.HasPrefix(got.header("Authorization"), "Bearer ") {
+			t.Fatalf("login reached the upstream with %s and Authorization %q", got.Method, redactToken(got.header("Authorization")))
+		}
+		sess, ok := res.Cookie("session")
+		if !ok || !sess.HTTPOnly || sess.SameSite != "Lax" {
+			t.Fatalf("session cookie = %+v (%v), want an HttpOnly Lax cookie\ncookies: %+v", sess, ok, res.Cookies)
+		}
+		before := len(e.idp.Requests())
+
+		for _, path := range []string{"/anything", "/anything/again?x=1"} {
+			next, err := d.Get(ctx, e.gatewayURL+path)
+			if err != nil {
+				t.Fatalf("Get %s: %v\nhops: %s", path, err, hopsString(next))
+			}
+			got := echo(t, next)
+			if got.Method != "GET" || !strings.HasPrefix(got.header("Authorization"), "Bearer ") {
+				t.Errorf("Get %s reached the upstream with %s, Authorization %q", path, got.Method, redactToken(got.header("Authorization")))
+			}
+			if len(next.Hops) != 1 || next.Hops[0].Status != http.StatusOK || !slices.Contains(next.Hops[0].CookiesSent, "session") {
+				t.Errorf("Get %s: hops %s, want one request carrying the session cookie", path, hopsString(next))
+			}
+			if got.header("Cookie") != "" && strings.Contains(got.header("Cookie"), "session=") {
+				t.Errorf("the session cookie reached the upstream")
+			}
+		}
+		if after := e.idp.Requests(); len(after) != before {
+			t.Errorf("the emulator saw %d more requests while the session held: %+v", len(after)-before, after[before:])
+		}
+	})
+}
+
+// assertTutorialHops checks the way the login went: gateway, IdP (two-step login), form_post
+// back to the gateway, and that nothing secret shows in the hops.
+func assertTutorialHops(t *testing.T, res *browser.Result, e *e2e) {
+	t.Helper()
+	var notes []string
+	for _, h := range res.Hops {
+		notes = append(notes, h.Method+" "+h.Note)
+	}
+	first, last := res.Hops[0], res.Hops[len(res.Hops)-1]
+	if first.Method != "GET" || first.Status != http.StatusFound || !strings.HasPrefix(first.URL, e.gatewayURL+"/anything") {
+		t.Errorf("first hop %+v, want the gateway's 302", first)
+	}
+	if !slices.Contains(first.CookiesSet, "authorization") {
+		t.Errorf("first hop set %q, want the authorization (state) cookie", first.CookiesSet)
+	}
+	if last.Method != "POST" || last.Note != "auto-submitted form" || !strings.HasPrefix(last.URL, e.gatewayURL+"/anything") {
+		t.Errorf("last hop %+v, want the form_post back to the gateway", last)
+	}
+	if !slices.Contains(last.CookiesSent, "authorization") {
+		t.Errorf("the form_post back did not carry the authorization cookie: %+v", last)
+	}
+	if !slices.Contains(last.FormFields, "code") || !slices.Contains(last.FormFields, "state") {
+		t.Errorf("form_post fields %q", last.FormFields)
+	}
+	logins := 0
+	for _, h := range res.Hops {
+		if h.Note == "login form" {
+			logins++
+		}
+		if strings.Contains(h.URL, "code=") && !strings.Contains(h.URL, "code=REDACTED") {
+			t.Errorf("hop URL leaks a code: %s", h.URL)
+		}
+	}
+	if logins != 2 {
+		t.Errorf("hops %q: want the emulator's two login steps (identifier, passcode)", notes)
+	}
+	b, _ := json.Marshal(res)
+	if bytes.Contains(b, []byte(emulator.DemoUserPassword)) || bytes.Contains(b, []byte("Bearer ")) {
+		t.Errorf("serialised result holds the password or a token")
+	}
+}
+
+func redactToken(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}
+
+type testLogWriter struct{ t *testing.T }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
