@@ -1,0 +1,214 @@
+package oidc
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/oidc/oidctest"
+)
+
+func accessClaims(op *oidctest.Provider) map[string]any {
+	now := time.Now()
+	return map[string]any{"iss": op.Issuer, "sub": "00u1demo", "aud": "api://default", "iat": now.Unix(),
+		"exp": now.Add(time.Hour).Unix(), "scp": []any{"openid", "orders:read"}, "groups": []any{"admins"}}
+}
+
+func bearerRequest(t *testing.T, h *harness, token string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/api/orders", nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return mustDo(t, rawClient(t), req)
+}
+
+func TestBearer(t *testing.T) {
+	api := func(extra map[string]any) func(cfg map[string]any, _ *oidctest.Provider) {
+		return func(cfg map[string]any, _ *oidctest.Provider) {
+			cfg["auth_methods"] = []any{"bearer"}
+			for k, v := range extra {
+				cfg[k] = v
+			}
+		}
+	}
+	tests := []struct {
+		name   string
+		edit   func(cfg map[string]any, _ *oidctest.Provider)
+		token  func(op *oidctest.Provider) string
+		status int
+		auth   string // WWW-Authenticate must contain
+	}{
+		{"valid JWT", api(nil), func(op *oidctest.Provider) string { return op.Sign(accessClaims(op)) }, 200, ""},
+		{"no token", api(nil), func(*oidctest.Provider) string { return "" }, 401, `Bearer realm="127.0.0.1`},
+		{"expired", api(nil), func(op *oidctest.Provider) string {
+			c := accessClaims(op)
+			c["exp"] = time.Now().Add(-time.Hour).Unix()
+			return op.Sign(c)
+		}, 401, `error="invalid_token"`},
+		{"other issuer", api(nil), func(op *oidctest.Provider) string {
+			c := accessClaims(op)
+			c["iss"] = "https://evil.example.com"
+			return op.Sign(c)
+		}, 401, `error="invalid_token"`},
+		{"alg none", api(nil), func(op *oidctest.Provider) string {
+			return op.SignForged(accessClaims(op), oidctest.Forge{Alg: "none"})
+		}, 401, `error="invalid_token"`},
+		{"HS256 with the public key", api(map[string]any{"enable_hs_signatures": true}), func(op *oidctest.Provider) string {
+			return op.SignForged(accessClaims(op), oidctest.Forge{Alg: "HS256", HMACKey: oidctest.PublicKeyPEM(op.PublicKey())})
+		}, 401, `error="invalid_token"`},
+		{"opaque without introspection", api(nil), func(*oidctest.Provider) string { return "opaque-token" }, 401, `error="invalid_token"`},
+		{"scopes_required met", api(map[string]any{"scopes_required": []any{"orders:write", "openid orders:read"}, "scopes_claim": []any{"scp"}}),
+			func(op *oidctest.Provider) string { return op.Sign(accessClaims(op)) }, 200, ""},
+		{"scopes_required missing", api(map[string]any{"scopes_required": []any{"orders:write"}, "scopes_claim": []any{"scp"}}),
+			func(op *oidctest.Provider) string { return op.Sign(accessClaims(op)) }, 403, `error="insufficient_scope"`},
+		{"groups_required", api(map[string]any{"groups_required": []any{"finance"}}),
+			func(op *oidctest.Provider) string { return op.Sign(accessClaims(op)) }, 403, `error="insufficient_scope"`},
+		{"audience_required met", api(map[string]any{"audience_required": []any{"api://default"}}),
+			func(op *oidctest.Provider) string { return op.Sign(accessClaims(op)) }, 200, ""},
+		{"audience_required missing", api(map[string]any{"audience_required": []any{"api://payments"}}),
+			func(op *oidctest.Provider) string { return op.Sign(accessClaims(op)) }, 403, `error="insufficient_scope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.edit)
+			resp, body := bearerRequest(t, h, tt.token(h.op))
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d (%s; events:%s)", resp.StatusCode, tt.status, body, h.events.summary())
+			}
+			if got := resp.Header.Get("WWW-Authenticate"); !strings.Contains(got, tt.auth) {
+				t.Errorf("WWW-Authenticate %q does not contain %q", got, tt.auth)
+			}
+			switch tt.status {
+			case 401:
+				if body != `{"message":"Unauthorized"}` {
+					t.Errorf("body %s", body)
+				}
+			case 403:
+				if body != `{"message":"Forbidden"}` {
+					t.Errorf("body %s", body)
+				}
+				if e := h.events.last(t, gateway.EventAuthFailed); e.Explain == "" {
+					t.Error("no explanation")
+				}
+			}
+		})
+	}
+}
+
+func TestIntrospection(t *testing.T) {
+	h := newHarness(t, func(cfg map[string]any, op *oidctest.Provider) {
+		cfg["auth_methods"] = []any{"introspection", "authorization_code"}
+		cfg["scopes_required"] = []any{"openid"}
+		op.Configure(true, false, 3600)
+	})
+	// Get an opaque access token from a real login (login_action response).
+	h.p.cfg.LoginAction, h.p.cfg.LoginTokens = "response", []string{"access_token"}
+	_, body := h.login()
+	var toks map[string]string
+	json.Unmarshal([]byte(body), &toks)
+	if toks["access_token"] == "" || strings.Count(toks["access_token"], ".") == 2 {
+		t.Fatalf("expected an opaque access token, got %q", body)
+	}
+	resp, _ := bearerRequest(t, h, toks["access_token"])
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("introspected token: %d (events:%s)", resp.StatusCode, h.events.summary())
+	}
+	resp, _ = bearerRequest(t, h, "unknown-opaque")
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("inactive token: %d", resp.StatusCode)
+	}
+	if e := h.events.last(t, gateway.EventAuthFailed); !strings.Contains(e.Explain, "not active") {
+		t.Errorf("explanation: %q", e.Explain)
+	}
+}
+
+func TestKongErrors(t *testing.T) {
+	t.Run("display_errors appends the reason", func(t *testing.T) {
+		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) {
+			cfg["auth_methods"] = []any{"bearer"}
+			cfg["display_errors"] = true
+		})
+		_, body := bearerRequest(t, h, "")
+		if body != `{"message":"Unauthorized (no suitable authorization credentials were provided)"}` {
+			t.Errorf("body %s", body)
+		}
+	})
+	t.Run("unauthorized_redirect_uri", func(t *testing.T) {
+		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) {
+			cfg["auth_methods"] = []any{"bearer"}
+			cfg["unauthorized_redirect_uri"] = []any{"https://example.com/denied"}
+		})
+		resp, _ := bearerRequest(t, h, "")
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://example.com/denied" {
+			t.Errorf("%d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+	t.Run("discovery failure is Kong's 500 with an explanation", func(t *testing.T) {
+		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["issuer"] = "http://127.0.0.1:1/oauth2/default" })
+		resp, body := bearerRequest(t, h, "")
+		if resp.StatusCode != http.StatusInternalServerError || body != `{"message":"An unexpected error occurred"}` {
+			t.Errorf("%d %s", resp.StatusCode, body)
+		}
+		if e := h.events.last(t, gateway.EventError); !strings.Contains(e.Explain, "discovery document") {
+			t.Errorf("explanation %q", e.Explain)
+		}
+	})
+	t.Run("issuer mismatch in discovery", func(t *testing.T) {
+		h := newHarness(t, func(_ map[string]any, op *oidctest.Provider) { op.SetMetadata("issuer", "https://org.okta.com") })
+		resp, _ := bearerRequest(t, h, "")
+		if resp.StatusCode != http.StatusInternalServerError {
+			t.Errorf("%d", resp.StatusCode)
+		}
+		if e := h.events.last(t, gateway.EventError); !strings.Contains(e.Explain, "custom server") {
+			t.Errorf("explanation %q", e.Explain)
+		}
+	})
+	t.Run("preflight skipped with run_on_preflight false", func(t *testing.T) {
+		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["run_on_preflight"] = false })
+		req, _ := http.NewRequest(http.MethodOptions, h.srv.URL+"/anything", nil)
+		if resp, _ := mustDo(t, rawClient(t), req); resp.StatusCode != http.StatusOK {
+			t.Errorf("OPTIONS: %d", resp.StatusCode)
+		}
+	})
+	t.Run("New does no network I/O", func(t *testing.T) {
+		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["issuer"] = "http://127.0.0.1:1" })
+		if h.p.disc.md != nil || h.p.disc.lastErr != nil {
+			t.Error("discovery ran at construction")
+		}
+	})
+}
+
+func TestUpstreamHeaders(t *testing.T) {
+	h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) {
+		cfg["upstream_id_token_header"] = "X-ID-Token"
+		cfg["upstream_user_info_header"] = "X-Userinfo"
+		cfg["upstream_headers_claims"] = []any{"sub", "groups"}
+		cfg["upstream_headers_names"] = []any{"X-Sub", "X-Groups"}
+	})
+	d := h.browser()
+	e := decodeEcho(t, h.get(d, "/anything"))
+	if e.Headers["X-Sub"] != "00u1demo" || e.Headers["X-Groups"] != "Everyone,admins" ||
+		!strings.HasPrefix(e.Headers["X-Id-Token"], "eyJ") || e.Headers["X-Userinfo"] == "" {
+		t.Errorf("headers: sub %q groups %q id token set %v userinfo set %v", e.Headers["X-Sub"], e.Headers["X-Groups"],
+			e.Headers["X-Id-Token"] != "", e.Headers["X-Userinfo"] != "")
+	}
+}
+
+func TestMultipleClients(t *testing.T) {
+	h := newHarness(t, func(cfg map[string]any, op *oidctest.Provider) {
+		cfg["client_id"] = []any{testClientID, "client-2"}
+		cfg["client_secret"] = []any{testClientSecret, "second"}
+		op.AddClient(oidctest.Client{ID: "client-2", Secret: "second", RedirectURIs: []string{cfg["redirect_uri"].([]any)[0].(string)}})
+	})
+	_, ck, q := h.startLogin("/anything?client_id=2")
+	if q.Get("client_id") != "client-2" {
+		t.Fatalf("client_arg by index chose %q", q.Get("client_id"))
+	}
+	if resp, _ := h.callback(h.authorize(q), ck); resp.StatusCode != http.StatusOK {
+		t.Fatalf("second client login: %d (events:%s)", resp.StatusCode, h.events.summary())
+	}
+}
