@@ -45,6 +45,7 @@ func TestTokenMutations(t *testing.T) {
 		{"unknown key", emulator.Mutation{UnknownKeyID: true}, "signature"},
 		{"wrong nonce", emulator.Mutation{WrongNonce: true}, "nonce"},
 		{"wrong at_hash", emulator.Mutation{WrongAtHash: true}, "at_hash"},
+		{"issued in the future", emulator.Mutation{IssuedInFuture: true}, "iat"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +57,10 @@ func TestTokenMutations(t *testing.T) {
 			case "nonce":
 				if err != nil || idt.Nonce == "n-1" {
 					t.Errorf("want a verified token with another nonce: %v %v", err, idt)
+				}
+			case "iat": // go-oidc leaves iat to the caller (DESIGN: the RP checks the window)
+				if err != nil || !idt.IssuedAt.After(time.Now().Add(30*time.Minute)) {
+					t.Errorf("want a verified token issued an hour ahead: %v %v", err, idt.IssuedAt)
 				}
 			case "at_hash":
 				if err != nil || idt.VerifyAccessToken(tok.AccessToken) == nil {
