@@ -4,7 +4,6 @@
 package gateway
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -73,7 +72,7 @@ func New(cfg *deck.Config, opts Options) (*Gateway, error) {
 		nodeID:  newUUID(),
 	}
 	if g.log == nil {
-		g.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		g.log = slog.New(slog.DiscardHandler)
 	}
 	if g.bus == nil {
 		g.bus = NewBus()
