@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // ErrCookieInvalid is returned for any cookie value that does not decrypt: tampered, cut,
@@ -101,9 +102,8 @@ func (c *Codec) Open(name, value string, v any) error {
 	switch body[0] {
 	case flagRaw:
 	case flagDeflate:
-		zr := flate.NewReader(bytes.NewReader(plain))
-		plain, err = io.ReadAll(io.LimitReader(zr, maxPlaintext+1))
-		if err != nil || len(plain) > maxPlaintext {
+		plain, err = inflate(plain)
+		if err != nil {
 			return ErrCookieInvalid
 		}
 	default:
@@ -113,4 +113,24 @@ func (c *Codec) Open(name, value string, v any) error {
 		return fmt.Errorf("%w: %v", ErrCookieInvalid, err)
 	}
 	return nil
+}
+
+// inflaters are reused: a flate reader allocates ~40 KB, and the session cookie is opened on
+// every request.
+var inflaters = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+
+func inflate(b []byte) ([]byte, error) {
+	zr := inflaters.Get().(io.ReadCloser)
+	defer inflaters.Put(zr)
+	if err := zr.(flate.Resetter).Reset(bytes.NewReader(b), nil); err != nil {
+		return nil, err
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, maxPlaintext+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > maxPlaintext {
+		return nil, errors.New("inflated cookie too large")
+	}
+	return out, nil
 }

@@ -1,0 +1,164 @@
+package oidc
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/oidc/oidctest"
+)
+
+func TestCallbackParams(t *testing.T) {
+	tests := []struct {
+		name, method, ctype, query, body string
+		want                             callbackParams
+	}{
+		{"query", "GET", "", "code=c&state=s&iss=i", "", callbackParams{Code: "c", State: "s", Iss: "i"}},
+		{"form_post", "POST", "application/x-www-form-urlencoded", "", "code=c&state=s", callbackParams{Code: "c", State: "s", FromBody: true}},
+		{"body wins over query", "POST", "application/x-www-form-urlencoded; charset=utf-8", "code=q&iss=i", "code=b&state=s", callbackParams{Code: "b", State: "s", Iss: "i", FromBody: true}},
+		{"json body ignored", "POST", "application/json", "", `{"code":"c"}`, callbackParams{}},
+		{"error", "GET", "", "error=access_denied&error_description=nope&state=s", "", callbackParams{State: "s", Error: "access_denied", ErrorDescription: "nope"}},
+		{"reposted", "POST", "application/x-www-form-urlencoded", "", "code=c&state=s&" + repostMarker + "=1", callbackParams{Code: "c", State: "s", FromBody: true, Reposted: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := fuzzCall(tt.method, tt.ctype, tt.query, tt.body)
+			if got := c.callbackParams(); got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func fuzzCall(method, ctype, query, body string) *call {
+	r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/anything", nil)
+	r.Method = method
+	r.URL.RawQuery = query
+	r.Body = io.NopCloser(strings.NewReader(body))
+	r.ContentLength = int64(len(body))
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	p := &plugin{cfg: &Config{}}
+	return &call{p: p, r: r, w: httptest.NewRecorder()}
+}
+
+// FuzzCallback: parsing any callback request never panics, and stripping leaves no
+// authorization response parameter for the upstream.
+func FuzzCallback(f *testing.F) {
+	f.Add("GET", "", "code=abc&state=xyz&iss=http%3A%2F%2Fi", "")
+	f.Add("POST", "application/x-www-form-urlencoded", "a=1", "code=abc&state=xyz&session_state=q&keep=1")
+	f.Add("POST", "application/x-www-form-urlencoded; charset=utf-8", "", "code=%zz&state")
+	f.Add("POST", "multipart/form-data; boundary=x", "code=1", "--x--")
+	f.Add("PUT", ";;;", "%", "&&&=")
+	f.Fuzz(func(t *testing.T, method, ctype, query, body string) {
+		if !validMethod(method) {
+			return
+		}
+		c := fuzzCall(method, ctype, query, body)
+		p := c.callbackParams()
+		if len(p.Error) > 104 || len(p.ErrorDescription) > 304 {
+			t.Fatalf("IdP error text not bounded: %d/%d", len(p.Error), len(p.ErrorDescription))
+		}
+		c.stripCallbackArgs()
+		if q, err := url.ParseQuery(c.r.URL.RawQuery); err == nil && (q.Has("code") || q.Has("state")) {
+			t.Fatalf("query still has callback args: %q", c.r.URL.RawQuery)
+		}
+		if c.form != nil {
+			rest, _ := io.ReadAll(c.r.Body)
+			if f, err := url.ParseQuery(string(rest)); err == nil && (f.Has("code") || f.Has("state")) {
+				t.Fatalf("body still has callback args: %q", rest)
+			}
+		}
+	})
+}
+
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for _, r := range m {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// A form_post callback without the state cookie gets the re-POST page once; the re-POST with
+// the cookie completes the login, a second miss starts a new one.
+func TestRepostPage(t *testing.T) {
+	h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["response_mode"] = "form_post" })
+	_, ck, q := h.startLogin("/anything")
+	// The OP answers form_post with an HTML form: take its fields.
+	req, _ := http.NewRequest(http.MethodGet, h.op.Issuer+"/v1/authorize?"+q.Encode(), nil)
+	_, page := mustDo(t, rawClient(t), req)
+	fields := hiddenFields(page)
+	if fields.Get("code") == "" {
+		t.Fatalf("no code in the form_post page")
+	}
+	post := func(form url.Values, cookie *http.Cookie) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/anything", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		return mustDo(t, rawClient(t), req)
+	}
+	resp, body := post(fields, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("missing cookie on form_post: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self'") || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("re-POST page headers: CSP %q", csp)
+	}
+	reposted := hiddenFields(body)
+	if reposted.Get("code") != fields.Get("code") || reposted.Get(repostMarker) != "1" {
+		t.Fatalf("re-POST page fields: %v", keys(reposted))
+	}
+	if e := h.events.last(t, gateway.EventCallbackReceived); !strings.Contains(e.Message, "re-POST") {
+		t.Errorf("event: %q", e.Message)
+	}
+	// Second miss: new login, no loop on the page.
+	if resp, _ := post(reposted, nil); resp.StatusCode != http.StatusFound {
+		t.Fatalf("second miss: %d, want a new login", resp.StatusCode)
+	}
+	// With the cookie (what the same-origin re-POST carries) the login completes.
+	resp, body = post(reposted, ck)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"method":"POST"`) {
+		t.Fatalf("re-POST with cookie: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(body, repostMarker) {
+		t.Error("the re-POST marker reached the upstream")
+	}
+}
+
+// hiddenFields pulls name/value pairs out of hidden inputs (good enough for our own pages).
+func hiddenFields(page string) url.Values {
+	out := url.Values{}
+	for _, part := range strings.Split(page, "<input")[1:] {
+		name := attrValue(part, "name")
+		if name != "" {
+			out.Add(name, attrValue(part, "value"))
+		}
+	}
+	return out
+}
+
+func attrValue(s, attr string) string {
+	i := strings.Index(s, attr+`="`)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(attr)+2:]
+	j := strings.IndexByte(s, '"')
+	if j < 0 {
+		return ""
+	}
+	v := strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&lt;", "<", "&gt;", ">", "&#39;", "'").Replace(s[:j])
+	return v
+}
