@@ -157,6 +157,9 @@ func (c *Chromium) navigate(ctx context.Context, rawURL string, creds *Credentia
 			return fail(ErrTooManyHops, "more than %d requests", c.opts.MaxHops)
 		}
 		if st.failed != "" {
+			if strings.Contains(st.failed, "ERR_TOO_MANY_REDIRECTS") {
+				return fail(ErrTooManyHops, "Chromium stopped a redirect loop (%s) after %d requests", st.failed, st.hops)
+			}
 			return fail(ErrNavigation, "%s", st.failed)
 		}
 		ps, err := chromedp.Run(nctx, chromedp.Evaluate[pageState](inspectJS))
@@ -299,7 +302,8 @@ func (c *Chromium) finish(ctx context.Context, res *Result) {
 		ctx, cancel = context.WithTimeout(c.tab, 5*time.Second)
 		defer cancel()
 	}
-	if st.lastReq != "" {
+	// A document still loading (a timed-out navigation) has no body to read yet.
+	if st.lastReq != "" && st.settled && st.failed == "" {
 		if body, err := chromedp.Call(ctx, network.GetResponseBody, network.GetResponseBodyParams{RequestID: st.lastReq}); err == nil {
 			res.Body = string(body.Body)
 			if body.Base64encoded {

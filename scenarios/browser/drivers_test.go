@@ -14,16 +14,21 @@ import (
 	"github.com/oidclab/oidclab/scenarios/browser/browsertest"
 )
 
+// driverTimeout bounds one Login or Get in tests: long enough for a loaded CI machine, short
+// enough that the "IdP does not answer" case ends. It is a guard, not a timing assertion.
+const driverTimeout = 20 * time.Second
+
 // drivers runs fn once with each driver, each in a fresh session.
 func drivers(t *testing.T, fn func(t *testing.T, d browser.Driver)) {
 	t.Run("http", func(t *testing.T) {
-		fn(t, browsertest.HTTP(t, browser.HTTPOptions{Transport: testTransport()}))
+		fn(t, browsertest.HTTP(t, browser.HTTPOptions{Transport: testTransport(), Timeout: driverTimeout}))
 	})
 	t.Run("chromium", func(t *testing.T) {
 		fn(t, browsertest.Chromium(t, browser.ChromiumOptions{
 			HostResolverRules: testResolverRules,
 			AutoSubmitWait:    2 * time.Second,
 			FormWait:          time.Second,
+			Timeout:           driverTimeout,
 		}))
 	})
 }
@@ -128,19 +133,32 @@ func TestLoginFailures(t *testing.T) {
 			creds   browser.Credentials
 			reason  error
 			message string
+			// wait bounds the caller's context (the driver's own timeout is longer).
+			wait time.Duration
 		}{
 			{"wrong password", l.startURL("127.0.0.1", "localhost", "", nil),
-				browser.Credentials{Username: demoUser, Password: "nope"}, browser.ErrCredentialsRejected, "Wrong username or password"},
+				browser.Credentials{Username: demoUser, Password: "nope"}, browser.ErrCredentialsRejected, "Wrong username or password", 0},
 			{"unknown user, two-step", l.startURL("127.0.0.1", "localhost", "", url.Values{"two_step": {"1"}}),
-				browser.Credentials{Username: "nobody", Password: "x"}, browser.ErrCredentialsRejected, "Unknown user"},
+				browser.Credentials{Username: "nobody", Password: "x"}, browser.ErrCredentialsRejected, "Unknown user", 0},
 			{"IdP error status", l.startURL("127.0.0.1", "localhost", "", url.Values{"idp_path": {"/bad"}}),
-				demoCreds, browser.ErrHTTPStatus, "400"},
+				demoCreds, browser.ErrHTTPStatus, "400", 0},
 			{"IdP page without a form", l.startURL("127.0.0.1", "localhost", "", url.Values{"idp_path": {"/broken"}}),
-				demoCreds, browser.ErrNotReturned, "Something went wrong"},
+				demoCreds, browser.ErrNotReturned, "Something went wrong", 0},
+			{"redirect loop", l.startURL("127.0.0.1", "localhost", "", url.Values{"idp_path": {"/loop"}}),
+				demoCreds, browser.ErrTooManyHops, "requests", 0},
+			{"IdP does not answer", l.startURL("127.0.0.1", "localhost", "", url.Values{"idp_path": {"/hang"}}),
+				demoCreds, browser.ErrNavigation, "deadline exceeded", 2 * time.Second},
+			{"nothing listening", "http://127.0.0.1:1/anything", demoCreds, browser.ErrNavigation, "", 0},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				res, err := d.Login(testContext(t), tt.start, tt.creds)
+				ctx := testContext(t)
+				if tt.wait > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.wait)
+					defer cancel()
+				}
+				res, err := d.Login(ctx, tt.start, tt.creds)
 				var le *browser.LoginError
 				if !errors.As(err, &le) || !errors.Is(err, tt.reason) {
 					t.Fatalf("Login error = %v, want a *LoginError for %v\nhops: %s", err, tt.reason, hopsString(res))

@@ -301,3 +301,39 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// With a Lax state cookie the browser withholds it from the cross-site form_post; the gateway
+// answers once with a same-origin page that re-POSTs the fields, and that POST carries it.
+func TestTutorialLaxStateCookieUsesRePost(t *testing.T) {
+	lax := func(yaml string) string {
+		out := strings.Replace(yaml, "      response_mode: form_post\n", "      response_mode: form_post\n      authorization_cookie_same_site: Lax\n", 1)
+		if out == yaml {
+			t.Fatal("could not set authorization_cookie_same_site")
+		}
+		return out
+	}
+	drivers(t, func(t *testing.T, d browser.Driver) {
+		e := startE2E(t, lax)
+		res, err := d.Login(testContext(t), e.gatewayURL+"/anything", demoUserCreds)
+		if err != nil {
+			t.Fatalf("Login: %v\nhops: %s", err, hopsString(res))
+		}
+		if got := echo(t, res); got.Method != "POST" || !strings.HasPrefix(got.header("Authorization"), "Bearer ") {
+			t.Fatalf("upstream saw %s with Authorization %q", got.Method, redactToken(got.header("Authorization")))
+		}
+		n := len(res.Hops)
+		if n < 2 {
+			t.Fatalf("hops: %s", hopsString(res))
+		}
+		crossSite, repost := res.Hops[n-2], res.Hops[n-1]
+		if crossSite.Method != "POST" || slices.Contains(crossSite.CookiesSent, "authorization") || !mentions(crossSite.CookiesNotSent, "authorization") {
+			t.Errorf("the cross-site form_post should go without the Lax authorization cookie: %+v", crossSite)
+		}
+		if repost.Method != "POST" || repost.URL != crossSite.URL || !slices.Contains(repost.CookiesSent, "authorization") {
+			t.Errorf("the same-origin re-POST should carry the authorization cookie: %+v", repost)
+		}
+		if len(e.requests("token")) != 1 {
+			t.Errorf("token requests: %d, want 1", len(e.requests("token")))
+		}
+	})
+}

@@ -28,6 +28,8 @@ import (
 //       POST /login, POST /password                                            checks demo/s3cret
 //       GET /broken                                                            200 page, no form
 //       GET /bad                                                               400
+//       GET /loop                                                              302 to itself
+//       GET /hang                                                              never answers
 // RP:   GET /start?idp=BASE[&cookie=NAME][&attrs=Set-Cookie attributes of the state cookie]
 //                 [&idp_path=...][&two_step=1][&response_mode=query][&prompt=login]
 //       GET|POST /callback?cookie=NAME  JSON: method, state_cookie, state_match, code_ok
@@ -48,16 +50,18 @@ type lab struct {
 	sessions map[string]bool // RP sessions
 	idpSess  map[string]bool
 	idpLog   []string // "METHOD /path" of every IdP request
+	stop     chan struct{}
 	// onPassword runs when the IdP accepts a password, before it answers (to move a clock).
 	onPassword func()
 }
 
 func newLab(t testing.TB) *lab {
-	l := &lab{t: t, codes: map[string]bool{}, sessions: map[string]bool{}, idpSess: map[string]bool{}}
+	l := &lab{t: t, codes: map[string]bool{}, sessions: map[string]bool{}, idpSess: map[string]bool{}, stop: make(chan struct{})}
 	l.idp = httptest.NewServer(http.HandlerFunc(l.serveIdP))
 	l.rp = httptest.NewServer(http.HandlerFunc(l.serveRP))
 	t.Cleanup(l.idp.Close)
 	t.Cleanup(l.rp.Close)
+	t.Cleanup(func() { close(l.stop) }) // runs first: releases /hang before the servers close
 	return l
 }
 
@@ -169,6 +173,14 @@ func (l *lab) serveIdP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><title>Oops</title><p class="error">Something went wrong</p>`)
 	case "/bad":
 		http.Error(w, "bad request", http.StatusBadRequest)
+	case "/loop":
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	case "/hang":
+		// Hold the request until the client gives up (or the server closes).
+		select {
+		case <-r.Context().Done():
+		case <-l.stop:
+		}
 	default:
 		http.NotFound(w, r)
 	}

@@ -1,0 +1,61 @@
+package browser_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/oidclab/oidclab/scenarios/browser"
+)
+
+func TestFindChromium(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "my-chromium")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(browser.EnvChromium, fake)
+	if got, err := browser.FindChromium(""); err != nil || got != fake {
+		t.Errorf("with %s set: %q, %v", browser.EnvChromium, got, err)
+	}
+	// An explicit path wins over the environment.
+	if _, err := browser.FindChromium(filepath.Join(dir, "absent")); !errors.Is(err, browser.ErrNoBrowser) {
+		t.Errorf("explicit missing path: %v, want ErrNoBrowser", err)
+	}
+	t.Setenv(browser.EnvChromium, filepath.Join(dir, "absent"))
+	_, err := browser.FindChromium("")
+	var nb *browser.NoBrowserError
+	if !errors.As(err, &nb) || !errors.Is(err, browser.ErrNoBrowser) || len(nb.Tried) != 1 {
+		t.Errorf("missing %s: %v, want a NoBrowserError naming it", browser.EnvChromium, err)
+	}
+}
+
+func TestNewChromiumErrors(t *testing.T) {
+	_, err := browser.NewChromium(context.Background(), browser.ChromiumOptions{ExecPath: "/nonexistent/chromium"})
+	if !errors.Is(err, browser.ErrNoBrowser) {
+		t.Errorf("missing executable: %v, want ErrNoBrowser", err)
+	}
+	_, err = browser.NewChromium(context.Background(), browser.ChromiumOptions{Timeout: -1, MaxHops: -2})
+	if err == nil || errors.Is(err, browser.ErrNoBrowser) {
+		t.Fatalf("invalid options: %v", err)
+	}
+	for _, field := range []string{"Timeout", "MaxHops"} {
+		if !contains(err.Error(), field) {
+			t.Errorf("error %q does not name %s", err, field)
+		}
+	}
+}
+
+func TestNewHTTPValidates(t *testing.T) {
+	_, err := browser.NewHTTP(browser.HTTPOptions{MaxHops: -1, MaxBodyBytes: -1, Timeout: -1})
+	for _, field := range []string{"MaxHops", "MaxBodyBytes", "Timeout"} {
+		if err == nil || !contains(err.Error(), field) {
+			t.Errorf("error %v does not name %s", err, field)
+		}
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
