@@ -151,6 +151,9 @@ func idpRun(ctx context.Context, opts *idpOptions) error {
 		return usageErrorf("cannot listen on %s: %v%s", opts.Listen, errors.Unwrap(err), hint)
 	}
 	defer srv.Close()
+	if !idpLoopbackHost(host) && opts.BaseURL == "" {
+		logger.Warn("the issuer names a loopback address; clients on other machines need --base-url with the address they use", "issuer", srv.Issuer())
+	}
 
 	ready := idpAnnouncement(srv, cfg, opts)
 	if err := idpAnnounce(opts, ready); err != nil {

@@ -9,7 +9,10 @@ import (
 )
 
 const (
-	sessionCookie    = "sid"
+	// sessionCookie is the IdP session. Okta calls its cookie "sid"; cookies do not keep ports
+	// apart, so on a laptop where the gateway and the IdP share 127.0.0.1 a generic name could
+	// collide with the application's own cookie.
+	sessionCookie    = "oidclab_idp_sid"
 	maxLoginAttempts = 10
 	msgSignInFailed  = "Unable to sign in"
 	msgTxExpired     = "This sign-in request has expired or was already used. Start again from the application."

@@ -86,6 +86,7 @@ func (s *Server) endpoint(name string, hasAS bool, h func(http.ResponseWriter, *
 			rec.AuthServer = r.PathValue("as")
 		}
 		r = r.WithContext(context.WithValue(r.Context(), recordKey{}, rec))
+		w.Header().Set("X-Okta-Request-Id", randomToken(18)) // as Okta does, to quote in bug reports
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
 		defer func() {
