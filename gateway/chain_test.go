@@ -112,3 +112,34 @@ func TestPluginProblemsCarryPathsAndLines(t *testing.T) {
 		}
 	}
 }
+
+type panicPlugin struct{}
+
+func (panicPlugin) Handler(http.Handler) http.Handler {
+	return http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("plugin bug") })
+}
+
+func TestPluginPanicIsAKong500AndAnEvent(t *testing.T) {
+	bus := NewBus()
+	events, unsubscribe := bus.Subscribe(16)
+	t.Cleanup(unsubscribe)
+	cfg := &deck.Config{
+		Services: []deck.Service{svc("s")},
+		Routes:   []deck.Route{route("r", func(r *deck.Route) { r.Paths = []string{"/"} })},
+		Plugins:  []deck.Plugin{{Name: "buggy", Enabled: true}},
+	}
+	g := newTestGateway(t, cfg, Options{Bus: bus, Plugins: Plugins{"buggy": func(deck.Plugin, PluginEnv) (Plugin, error) { return panicPlugin{}, nil }}})
+	resp, body := get(t, serve(t, g)+"/x", nil)
+	if resp.StatusCode != 500 || !strings.Contains(string(body), msgUnexpected) {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
+	var explained bool
+	for len(events) > 0 {
+		if e := <-events; e.Kind == EventError && strings.Contains(e.Explain, "plugin bug") {
+			explained = true
+		}
+	}
+	if !explained {
+		t.Error("no error event for the panic")
+	}
+}

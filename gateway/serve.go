@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"strconv"
 	"time"
 )
@@ -69,8 +71,29 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := context.WithValue(WithRequestInfo(r.Context(), &st.info), stateKey{}, st)
-	m.route.handler.ServeHTTP(rec, r.WithContext(ctx))
+	g.serveRoute(rec, r.WithContext(ctx), st)
 	g.finish(rec, r, st)
+}
+
+// serveRoute runs the route's plugins and proxy. A panic in a plugin is a bug, but the client
+// still gets Kong's 500 and the user an explained error event rather than a dropped connection.
+func (g *Gateway) serveRoute(w *statusWriter, r *http.Request, st *reqState) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		g.log.Error("panic while serving a request", "route", st.info.Route, "request_id", st.info.RequestID,
+			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		st.errReason = fmt.Sprintf("internal error while serving route %q (a bug: please report it): %v", st.info.Route, p)
+		if w.status == 0 {
+			writeKongError(w, http.StatusInternalServerError, msgUnexpected, st)
+		}
+	}()
+	st.match.route.handler.ServeHTTP(w, r)
 }
 
 // resolveClient works out the client address and the forwarded scheme, host, port and path

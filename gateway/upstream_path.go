@@ -79,11 +79,8 @@ func normalizePath(p string) string {
 	if p == "" {
 		return "/"
 	}
-	if !strings.Contains(p, "//") && !strings.Contains(p, "/.") {
-		if p[0] != '/' {
-			return "/" + p
-		}
-		return p
+	if p[0] == '/' && !strings.Contains(p, "//") && !strings.Contains(p, "/.") {
+		return p // already canonical: the common case, no allocation
 	}
 	segs := strings.Split(p, "/")
 	out := make([]string, 0, len(segs))

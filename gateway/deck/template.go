@@ -280,27 +280,25 @@ func markRootActions(tree *parse.Tree) ([]*parse.ActionNode, bool) {
 // line an action printed belongs to the line the action was written on.
 func buildLineMap(src string, nodes []parse.Node, marks []string) lineMap {
 	m := lineMap{1}
+	// Node positions only grow, so lines are counted incrementally (linear in the file).
+	lastPos, lastLine := 0, 1
+	lineAt := func(pos int) int {
+		pos = min(max(pos, lastPos), len(src))
+		lastLine += strings.Count(src[lastPos:pos], "\n")
+		lastPos = pos
+		return lastLine
+	}
 	k := 0
 	for _, n := range nodes {
 		switch n := n.(type) {
 		case *parse.TextNode:
-			pos := int(n.Pos)
-			if pos > len(src) {
-				pos = len(src)
-			}
-			line := 1 + strings.Count(src[:pos], "\n")
-			for _, c := range n.Text {
-				if c == '\n' {
-					line++
-					m = append(m, line)
-				}
+			line := lineAt(int(n.Pos))
+			for range bytes.Count(n.Text, []byte("\n")) {
+				line++
+				m = append(m, line)
 			}
 		case *parse.ActionNode:
-			pos := int(n.Pos)
-			if pos > len(src) {
-				pos = len(src)
-			}
-			line := 1 + strings.Count(src[:pos], "\n")
+			line := lineAt(int(n.Pos))
 			for range strings.Count(marks[k], "\n") {
 				m = append(m, line)
 			}
