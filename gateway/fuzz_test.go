@@ -53,15 +53,27 @@ func FuzzServeHTTP(f *testing.F) {
 		Services: []deck.Service{{Name: "echo", Protocol: "http", Host: "httpbin.konghq.com", Port: 80, Path: "/anything", Enabled: true}},
 		Routes: []deck.Route{
 			route("prefix", func(r *deck.Route) { r.Service = "echo"; r.Paths = []string{"/anything"} }),
-			route("regex", func(r *deck.Route) { r.Service = "echo"; r.Paths = []string{`~/items/(?<id>\d+)$`}; r.RegexPriority = 3 }),
-			route("host", func(r *deck.Route) { r.Service = "echo"; r.Hosts = []string{"*.example.com", "api.*"}; r.PathHandling = "v1" }),
+			route("regex", func(r *deck.Route) {
+				r.Service = "echo"
+				r.Paths = []string{`~/items/(?<id>\d+)$`}
+				r.RegexPriority = 3
+			}),
+			route("host", func(r *deck.Route) {
+				r.Service = "echo"
+				r.Hosts = []string{"*.example.com", "api.*"}
+				r.PathHandling = "v1"
+			}),
 			route("header", func(r *deck.Route) {
 				r.Service = "echo"
 				r.Headers = map[string][]string{"x-v": {"1", "~*^b"}}
 				r.StripPath = false
 				r.PreserveHost = true
 			}),
-			route("https-only", func(r *deck.Route) { r.Service = "echo"; r.Paths = []string{"/secure"}; r.Protocols = []string{"https"} }),
+			route("https-only", func(r *deck.Route) {
+				r.Service = "echo"
+				r.Paths = []string{"/secure"}
+				r.Protocols = []string{"https"}
+			}),
 		},
 	}
 	g, err := New(cfg, Options{})
