@@ -3,7 +3,6 @@ package oidc_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -313,4 +312,3 @@ func TestE2EMutatedTokensRejected(t *testing.T) {
 	}
 }
 
-var _ = io.Discard
