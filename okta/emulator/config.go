@@ -100,6 +100,9 @@ type AuthServer struct {
 type Scope struct {
 	Name    string `yaml:"name" json:"name"`
 	Default bool   `yaml:"default" json:"default,omitempty"`
+	// Publish lists it in the discovery documents (Okta's metadataPublish ALL_CLIENTS); Okta's
+	// default, NO_CLIENTS, keeps it out.
+	Publish bool `yaml:"publish" json:"publish,omitempty"`
 }
 
 // Policy is an access policy: which clients it covers, and its rules.
@@ -399,7 +402,7 @@ func (p *problems) authServer(path string, as AuthServer, clients, logins map[st
 			p.add("%s.clients: at least one client id or ALL_CLIENTS is required", pp)
 		}
 		for j, c := range pol.Clients {
-			if _, ok := clients[c]; !ok && c != allClients {
+			if _, ok := clients[c]; !ok && c != AllClients {
 				p.add("%s.clients[%d]: no client with id %q (or use ALL_CLIENTS)", pp, j, c)
 			}
 		}
@@ -430,7 +433,8 @@ func (p *problems) authServer(path string, as AuthServer, clients, logins map[st
 	}
 }
 
-const allClients = "ALL_CLIENTS"
+// AllClients in Policy.Clients covers every client (Okta's ALL_CLIENTS).
+const AllClients = "ALL_CLIENTS"
 
 // oidcScopes are the scopes every Okta custom authorization server has.
 var oidcScopes = map[string]bool{

@@ -25,7 +25,7 @@ type discovery struct {
 	IDTokenSigningAlgValuesSupported          []string `json:"id_token_signing_alg_values_supported,omitempty"`
 	ScopesSupported                           []string `json:"scopes_supported"`
 	TokenEndpointAuthMethodsSupported         []string `json:"token_endpoint_auth_methods_supported"`
-	ClaimsSupported                           []string `json:"claims_supported"`
+	ClaimsSupported                           []string `json:"claims_supported,omitempty"`
 	CodeChallengeMethodsSupported             []string `json:"code_challenge_methods_supported"`
 	IntrospectionEndpoint                     string   `json:"introspection_endpoint"`
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
@@ -55,7 +55,9 @@ func (s *Server) discoveryFor(r *http.Request, as *AuthServer, oidc bool) discov
 	iss := base + "/oauth2/" + as.ID
 	scopes := slices.Clone(oktaOIDCScopes)
 	for _, sc := range as.Scopes {
-		scopes = append(scopes, sc.Name)
+		if sc.Publish {
+			scopes = append(scopes, sc.Name)
+		}
 	}
 	d := discovery{
 		Issuer:                                    iss,
@@ -68,7 +70,6 @@ func (s *Server) discoveryFor(r *http.Request, as *AuthServer, oidc bool) discov
 		GrantTypesSupported:                       oktaGrantTypes,
 		ScopesSupported:                           scopes,
 		TokenEndpointAuthMethodsSupported:         oktaAuthMethods,
-		ClaimsSupported:                           oktaClaims,
 		CodeChallengeMethodsSupported:             []string{"S256"},
 		IntrospectionEndpoint:                     iss + "/v1/introspect",
 		IntrospectionEndpointAuthMethodsSupported: oktaAuthMethods,
@@ -82,6 +83,7 @@ func (s *Server) discoveryFor(r *http.Request, as *AuthServer, oidc bool) discov
 		d.UserinfoEndpoint = iss + "/v1/userinfo"
 		d.SubjectTypesSupported = []string{"public"}
 		d.IDTokenSigningAlgValuesSupported = []string{"RS256"}
+		d.ClaimsSupported = oktaClaims
 	}
 	return d
 }

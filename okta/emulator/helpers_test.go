@@ -42,7 +42,7 @@ func testConfig() emulator.Config {
 			{ID: svcID, Secret: svcSecret, Type: emulator.ClientService},
 		},
 		AuthServers: []emulator.AuthServer{
-			{ID: "default", Audiences: []string{"api://default"}, Scopes: []emulator.Scope{{Name: "groups"}, {Name: "orders:read", Default: true}}},
+			{ID: "default", Audiences: []string{"api://default"}, Scopes: []emulator.Scope{{Name: "groups"}, {Name: "orders:read", Default: true, Publish: true}}},
 			{ID: "aus-new", Audiences: []string{"api://new"}},
 		},
 	}

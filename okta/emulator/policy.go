@@ -50,7 +50,7 @@ func byPriority(n int, prio func(int) int) []int {
 func evaluatePolicy(as *AuthServer, clientID, grant string, scopes []string, u *User) (Rule, bool) {
 	for _, pi := range byPriority(len(as.Policies), func(i int) int { return as.Policies[i].Priority }) {
 		pol := as.Policies[pi]
-		if pol.Inactive || !(slices.Contains(pol.Clients, allClients) || slices.Contains(pol.Clients, clientID)) {
+		if pol.Inactive || !(slices.Contains(pol.Clients, AllClients) || slices.Contains(pol.Clients, clientID)) {
 			continue
 		}
 		for _, ri := range byPriority(len(pol.Rules), func(i int) int { return pol.Rules[i].Priority }) {

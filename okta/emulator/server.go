@@ -126,7 +126,7 @@ func withDefaultLifetimes(l Lifetimes) Lifetimes {
 func defaultPolicy() Policy {
 	return Policy{
 		Name:    "Default Policy",
-		Clients: []string{allClients},
+		Clients: []string{AllClients},
 		Rules:   []Rule{{Name: "Default Policy Rule", Groups: []string{"EVERYONE"}, Scopes: []string{"*"}}},
 	}
 }
