@@ -363,6 +363,10 @@ func checkRedirectURI(raw string) error {
 	if err != nil || u.Scheme == "" || !u.IsAbs() {
 		return fmt.Errorf("%q is not an absolute URI", raw)
 	}
+	switch strings.ToLower(u.Scheme) {
+	case "javascript", "data", "vbscript", "file", "blob":
+		return fmt.Errorf("%q: the %s scheme cannot be a redirect URI", raw, u.Scheme)
+	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("%q must not contain a fragment", raw)
 	}

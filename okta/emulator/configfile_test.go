@@ -94,3 +94,24 @@ func TestDefaultConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestRedirectURIRules(t *testing.T) {
+	for _, tt := range []struct {
+		uri string
+		ok  bool
+	}{
+		{"http://127.0.0.1:8000/anything", true},
+		{"https://x.ngrok-free.dev/callback?a=b", true},
+		{"com.example.app:/callback", true}, // native apps
+		{"/relative", false},
+		{"http://127.0.0.1/cb#frag", false},
+		{"javascript:alert(1)", false},
+		{"data:text/html,x", false},
+		{"http:///nohost", false},
+		{"http://x/" + strings.Repeat("a", 3000), false},
+	} {
+		if err := checkRedirectURI(tt.uri); (err == nil) != tt.ok {
+			t.Errorf("checkRedirectURI(%.40q) = %v, want ok=%v", tt.uri, err, tt.ok)
+		}
+	}
+}
