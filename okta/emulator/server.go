@@ -53,7 +53,6 @@ type Server struct {
 
 	handler http.Handler
 	httpSrv *http.Server
-	ln      net.Listener
 	done    chan struct{}
 }
 
@@ -266,7 +265,6 @@ func Start(ctx context.Context, addr string, cfg Config, opts Options) (*Server,
 	if s.URL() == "" {
 		s.SetBaseURL("http://" + hostPortForURL(ln.Addr().(*net.TCPAddr)))
 	}
-	s.ln = ln
 	s.done = make(chan struct{})
 	s.httpSrv = &http.Server{
 		Handler:           s.handler,
