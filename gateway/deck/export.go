@@ -21,59 +21,47 @@ func (c *Config) Marshal() ([]byte, error) {
 	root := mapping()
 	root.add("_format_version", str(FormatVersion))
 
-	services := map[string]bool{}
-	for _, s := range c.Services {
-		if s.Name != "" {
-			services[s.Name] = true
+	// Children nest under the entity their reference (name or id) finds first.
+	svcIndex := refIndex(c.Services, serviceNameID)
+	routeIndex := refIndex(c.Routes, routeNameID)
+	svcRoutes := map[int][]int{}
+	var topRoutes []int
+	for i, r := range c.Routes {
+		if si, ok := svcIndex[r.Service]; ok && r.Service != "" {
+			svcRoutes[si] = append(svcRoutes[si], i)
+		} else {
+			topRoutes = append(topRoutes, i)
 		}
 	}
-	routes := map[string]bool{}
-	for _, r := range c.Routes {
-		if r.Name != "" {
-			routes[r.Name] = true
-		}
-	}
-	// Where each plugin goes: nested in a service, in a route, or top-level.
-	svcPlugins := map[string][]Plugin{}
-	routePlugins := map[string][]Plugin{}
+	svcPlugins := map[int][]Plugin{}
+	routePlugins := map[int][]Plugin{}
 	var topPlugins []Plugin
 	for _, p := range c.Plugins {
+		si, sok := svcIndex[p.Service]
+		ri, rok := routeIndex[p.Route]
 		switch {
-		case p.Service != "" && p.Route == "" && services[p.Service]:
-			svcPlugins[p.Service] = append(svcPlugins[p.Service], p)
-		case p.Route != "" && p.Service == "" && routes[p.Route]:
-			routePlugins[p.Route] = append(routePlugins[p.Route], p)
+		case p.Service != "" && p.Route == "" && sok:
+			svcPlugins[si] = append(svcPlugins[si], p)
+		case p.Route != "" && p.Service == "" && rok:
+			routePlugins[ri] = append(routePlugins[ri], p)
 		default:
 			topPlugins = append(topPlugins, p)
-		}
-	}
-	svcRoutes := map[string][]Route{}
-	var topRoutes []Route
-	for _, r := range c.Routes {
-		if r.Service != "" && services[r.Service] {
-			svcRoutes[r.Service] = append(svcRoutes[r.Service], r)
-		} else {
-			topRoutes = append(topRoutes, r)
 		}
 	}
 
 	if len(c.Services) > 0 {
 		seq := sequence()
-		for _, s := range c.Services {
+		for si, s := range c.Services {
 			n := serviceNode(s)
-			// A name shared by two services (an invalid config) nests children once only.
-			if s.Name != "" && services[s.Name] {
-				services[s.Name] = false
-				if rs := svcRoutes[s.Name]; len(rs) > 0 {
-					rseq := sequence()
-					for _, r := range rs {
-						rseq.Content = append(rseq.Content, routeNode(r, false, routePlugins).Node)
-					}
-					n.add("routes", rseq)
+			if ris := svcRoutes[si]; len(ris) > 0 {
+				rseq := sequence()
+				for _, ri := range ris {
+					rseq.Content = append(rseq.Content, routeNode(c.Routes[ri], false, routePlugins[ri]).Node)
 				}
-				if ps := svcPlugins[s.Name]; len(ps) > 0 {
-					n.add("plugins", pluginSeq(ps, false))
-				}
+				n.add("routes", rseq)
+			}
+			if ps := svcPlugins[si]; len(ps) > 0 {
+				n.add("plugins", pluginSeq(ps, false))
 			}
 			seq.Content = append(seq.Content, n.Node)
 		}
@@ -81,8 +69,8 @@ func (c *Config) Marshal() ([]byte, error) {
 	}
 	if len(topRoutes) > 0 {
 		seq := sequence()
-		for _, r := range topRoutes {
-			seq.Content = append(seq.Content, routeNode(r, true, routePlugins).Node)
+		for _, ri := range topRoutes {
+			seq.Content = append(seq.Content, routeNode(c.Routes[ri], true, routePlugins[ri]).Node)
 		}
 		root.add("routes", seq)
 	}
@@ -121,14 +109,13 @@ func serviceNode(s Service) node {
 	return n
 }
 
-func routeNode(r Route, top bool, routePlugins map[string][]Plugin) node {
+func routeNode(r Route, top bool, plugins []Plugin) node {
 	n := mapping()
 	n.addStr("id", r.ID)
 	n.addStr("name", r.Name)
 	if top && r.Service != "" {
-		ref := mapping()
-		ref.add("name", str(r.Service))
-		n.add("service", ref.Node)
+		// A service that does not exist (an invalid config) is still written as referenced.
+		n.add("service", str(r.Service))
 	}
 	n.addList("paths", r.Paths)
 	n.addList("methods", r.Methods)
@@ -146,11 +133,8 @@ func routeNode(r Route, top bool, routePlugins map[string][]Plugin) node {
 	n.add("regex_priority", integer(r.RegexPriority))
 	n.add("path_handling", str(r.PathHandling))
 	n.addList("tags", r.Tags)
-	if r.Name != "" {
-		if ps := routePlugins[r.Name]; len(ps) > 0 {
-			n.add("plugins", pluginSeq(ps, false))
-			delete(routePlugins, r.Name)
-		}
+	if len(plugins) > 0 {
+		n.add("plugins", pluginSeq(plugins, false))
 	}
 	return n
 }

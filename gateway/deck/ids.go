@@ -40,10 +40,9 @@ var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // IsUUID reports whether s is a UUID as Kong accepts ids (any version, hex in either case).
 func IsUUID(s string) bool { return uuidRE.MatchString(s) }
 
-// assignIDs gives every entity without an id a derived one, and returns the derived ids. Plugins are keyed by name and scope,
-// which Kong makes unique, so their ids survive reordering too.
-func assignIDs(cfg *Config) map[string]bool {
-	derived := map[string]bool{}
+// assignEntityIDs gives every service and route without an id a derived one, recorded in
+// derived. It runs before references are resolved: an unnamed parent is referred to by id.
+func assignEntityIDs(cfg *Config, derived map[string]bool) {
 	for i := range cfg.Services {
 		s := &cfg.Services[i]
 		if s.ID == "" {
@@ -58,6 +57,11 @@ func assignIDs(cfg *Config) map[string]bool {
 			derived[r.ID] = true
 		}
 	}
+}
+
+// assignPluginIDs derives plugin ids from name and scope, which Kong makes unique, so they
+// survive reordering too. It runs after references are resolved.
+func assignPluginIDs(cfg *Config, derived map[string]bool) {
 	for i := range cfg.Plugins {
 		p := &cfg.Plugins[i]
 		if p.ID == "" {
@@ -65,7 +69,6 @@ func assignIDs(cfg *Config) map[string]bool {
 			derived[p.ID] = true
 		}
 	}
-	return derived
 }
 
 func entityKey(kind, name, path string, i int) string {

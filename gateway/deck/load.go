@@ -97,8 +97,10 @@ func load(data []byte, source string, opts Options) (*Config, error) {
 	for _, p := range d.errs.Problems {
 		ch.reported[p.Path] = true
 	}
+	ch.derived = map[string]bool{}
+	assignEntityIDs(cfg, ch.derived)
 	ch.resolve(dec)
-	ch.derived = assignIDs(cfg)
+	assignPluginIDs(cfg, ch.derived)
 	canonicalOrder(cfg)
 	ch.config(cfg)
 

@@ -11,15 +11,10 @@ import (
 // route together) in file order. Nested and top-level forms of the same file, and a file
 // written by Marshal, so load to equal Configs. Pos keeps where each entity was written.
 func canonicalOrder(cfg *Config) {
-	svcIndex := map[string]int{}
-	for i, s := range cfg.Services {
-		if _, dup := svcIndex[s.Name]; s.Name != "" && !dup {
-			svcIndex[s.Name] = i
-		}
-	}
+	svcIndex := refIndex(cfg.Services, serviceNameID)
 	n := len(cfg.Services)
-	svcOf := func(name string) int {
-		if i, ok := svcIndex[name]; ok && name != "" {
+	svcOf := func(ref string) int {
+		if i, ok := svcIndex[ref]; ok && ref != "" {
 			return i
 		}
 		return n
@@ -27,12 +22,7 @@ func canonicalOrder(cfg *Config) {
 	slices.SortStableFunc(cfg.Routes, func(a, b Route) int {
 		return cmp.Compare(svcOf(a.Service), svcOf(b.Service))
 	})
-	routeIndex := map[string]int{}
-	for i, r := range cfg.Routes {
-		if _, dup := routeIndex[r.Name]; r.Name != "" && !dup {
-			routeIndex[r.Name] = i
-		}
-	}
+	routeIndex := refIndex(cfg.Routes, routeNameID)
 	type key struct{ group, kind, index int }
 	keyOf := func(p Plugin) key {
 		if p.Route != "" && p.Service == "" {

@@ -1,62 +1,70 @@
 package deck
 
-// resolve links routes and plugins to their parents by name, as the flat Config records them:
-// nested children take their parent's name; top-level ones name it (or give its id).
-func (c *checker) resolve(dec *decoded) {
-	cfg := dec.cfg
-	svcByName, svcByID := map[string]string{}, map[string]string{}
-	for _, s := range cfg.Services {
-		if s.Name != "" {
-			svcByName[s.Name] = s.Name
-		}
-		if s.ID != "" && s.Name != "" {
-			svcByID[s.ID] = s.Name
-		}
-	}
-	routeByName, routeByID := map[string]string{}, map[string]string{}
-	for _, r := range cfg.Routes {
-		if r.Name != "" {
-			routeByName[r.Name] = r.Name
-		}
-		if r.ID != "" && r.Name != "" {
-			routeByID[r.ID] = r.Name
+// refIndex maps the strings that may refer to an entity — its name, and its id — to its index
+// in the config. A name wins over an id that happens to look the same; the first of duplicate
+// names wins (duplicates are reported elsewhere).
+func refIndex[T any](items []T, nameID func(T) (string, string)) map[string]int {
+	m := make(map[string]int, 2*len(items))
+	for i, it := range items {
+		if name, _ := nameID(it); name != "" {
+			if _, dup := m[name]; !dup {
+				m[name] = i
+			}
 		}
 	}
-	needName := map[string]bool{}
-	parentName := func(pos Pos, name, kind, children string) string {
-		if name == "" && !needName[pos.Path] {
-			needName[pos.Path] = true
-			c.add(pos.Path, "name is required: oidclab links %s to their %s by name", children, kind)
+	for i, it := range items {
+		if _, id := nameID(it); id != "" {
+			if _, taken := m[id]; !taken {
+				m[id] = i
+			}
 		}
+	}
+	return m
+}
+
+func serviceNameID(s Service) (string, string) { return s.Name, s.ID }
+func routeNameID(r Route) (string, string)     { return r.Name, r.ID }
+
+// refName is how the flat Config records a link to an entity: by name, or by id when the
+// entity has none (as the gateway and Kong's admin API look entities up).
+func refName(name, id string) string {
+	if name != "" {
 		return name
 	}
-	lookup := func(r ref, kind string, byName, byID map[string]string) string {
+	return id
+}
+
+// resolve links routes and plugins to their parents: nested children take their parent's name
+// (or id); top-level ones name it or give its id. Ids of services and routes must be assigned.
+func (c *checker) resolve(dec *decoded) {
+	cfg := dec.cfg
+	svcs := refIndex(cfg.Services, serviceNameID)
+	routes := refIndex(cfg.Routes, routeNameID)
+	lookup := func(r ref, kind string, index map[string]int, name func(int) string) string {
 		if r.name != "" {
-			if n, ok := byName[r.name]; ok {
-				return n
-			}
 			// decK also accepts an id written where a name goes (`service: <id>`).
-			if n, ok := byID[r.name]; ok {
-				return n
+			if i, ok := index[r.name]; ok {
+				return name(i)
 			}
 			c.add(r.path, "%s %q not found", kind, r.name)
 			return ""
 		}
-		if n, ok := byID[r.id]; ok {
-			return n
+		if i, ok := index[r.id]; ok {
+			return name(i)
 		}
 		c.add(r.path, "%s with id %q not found", kind, r.id)
 		return ""
 	}
+	svcName := func(i int) string { return refName(cfg.Services[i].Name, cfg.Services[i].ID) }
+	routeName := func(i int) string { return refName(cfg.Routes[i].Name, cfg.Routes[i].ID) }
 	for i := range cfg.Routes {
 		r, sr := &cfg.Routes[i], dec.routeSvc[i]
 		switch {
 		case !sr.set:
 		case sr.parent >= 0:
-			s := cfg.Services[sr.parent]
-			r.Service = parentName(s.Pos, s.Name, "service", "routes and plugins")
+			r.Service = svcName(sr.parent)
 		default:
-			r.Service = lookup(sr, "service", svcByName, svcByID)
+			r.Service = lookup(sr, "service", svcs, svcName)
 		}
 	}
 	for i := range cfg.Plugins {
@@ -64,18 +72,16 @@ func (c *checker) resolve(dec *decoded) {
 		switch {
 		case !sr.set:
 		case sr.parent >= 0:
-			s := cfg.Services[sr.parent]
-			p.Service = parentName(s.Pos, s.Name, "service", "routes and plugins")
+			p.Service = svcName(sr.parent)
 		default:
-			p.Service = lookup(sr, "service", svcByName, svcByID)
+			p.Service = lookup(sr, "service", svcs, svcName)
 		}
 		switch {
 		case !rr.set:
 		case rr.parent >= 0:
-			r := cfg.Routes[rr.parent]
-			p.Route = parentName(r.Pos, r.Name, "route", "plugins")
+			p.Route = routeName(rr.parent)
 		default:
-			p.Route = lookup(rr, "route", routeByName, routeByID)
+			p.Route = lookup(rr, "route", routes, routeName)
 		}
 		if (sr.set && p.Service == "") || (rr.set && p.Route == "") {
 			c.unresolved[i] = true

@@ -40,7 +40,7 @@ type Service struct {
 type Route struct {
 	ID            string
 	Name          string
-	Service       string // service name ("" for a route without a service)
+	Service       string // service name, or its id when it has none ("" for a route without a service)
 	Paths         []string
 	Methods       []string
 	Hosts         []string
@@ -58,8 +58,8 @@ type Route struct {
 type Plugin struct {
 	ID      string
 	Name    string
-	Service string // service name, or ""
-	Route   string // route name, or ""
+	Service string // service name (its id when it has none), or ""
+	Route   string // route name (its id when it has none), or ""
 	Config  map[string]any
 	Enabled bool // default true
 	Tags    []string

@@ -97,48 +97,52 @@ func (c *checker) config(cfg *Config) {
 	if cfg.FormatVersion != "" && cfg.FormatVersion != FormatVersion {
 		c.add("_format_version", "%s", formatMessage(cfg.FormatVersion))
 	}
-	services := map[string]string{} // name -> path
+	names := map[string]string{} // name -> path of the first entity with it
 	ids := map[string]string{}
 	for i := range cfg.Services {
 		s := &cfg.Services[i]
 		path := entityPath(s.Pos, "services", i)
 		c.service(path, s)
 		c.unique(ids, "service id", s.ID, path+".id")
-		c.unique(services, "service name", s.Name, path+".name")
+		c.unique(names, "service name", s.Name, path+".name")
 	}
-	routes := map[string]string{}
+	svcs := refIndex(cfg.Services, serviceNameID)
+	clear(names)
 	clear(ids)
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
 		path := entityPath(r.Pos, "routes", i)
 		c.route(path, r)
 		c.unique(ids, "route id", r.ID, path+".id")
-		c.unique(routes, "route name", r.Name, path+".name")
-		if r.Service != "" {
-			if _, ok := services[r.Service]; !ok {
-				c.add(path+".service", "service %q not found", r.Service)
-			}
+		c.unique(names, "route name", r.Name, path+".name")
+		if _, ok := svcs[r.Service]; r.Service != "" && !ok {
+			c.add(path+".service", "service %q not found", r.Service)
 		}
 	}
+	routes := refIndex(cfg.Routes, routeNameID)
 	clear(ids)
-	scopes := map[string]string{}
+	// Kong allows one instance of a plugin per scope; the scope is keyed by entity index so a
+	// reference by name and one by id to the same service are the same scope.
+	scopes := map[[3]any]string{}
 	for i := range cfg.Plugins {
 		p := &cfg.Plugins[i]
 		path := entityPath(p.Pos, "plugins", i)
 		c.plugin(path, p)
 		c.unique(ids, "plugin id", p.ID, path+".id")
-		if p.Service != "" {
-			if _, ok := services[p.Service]; !ok {
-				c.add(path+".service", "service %q not found", p.Service)
-			}
+		si, sok := svcs[p.Service]
+		if p.Service == "" {
+			si, sok = -1, true
+		} else if !sok {
+			c.add(path+".service", "service %q not found", p.Service)
 		}
-		if p.Route != "" {
-			if _, ok := routes[p.Route]; !ok {
-				c.add(path+".route", "route %q not found", p.Route)
-			}
+		ri, rok := routes[p.Route]
+		if p.Route == "" {
+			ri, rok = -1, true
+		} else if !rok {
+			c.add(path+".route", "route %q not found", p.Route)
 		}
-		if p.Name != "" && !c.unresolved[i] {
-			key := p.Name + "\x00" + p.Service + "\x00" + p.Route
+		if p.Name != "" && sok && rok && !c.unresolved[i] {
+			key := [3]any{p.Name, si, ri}
 			if first, dup := scopes[key]; dup {
 				c.add(path, "plugin %q is already configured on %s (at %s); Kong allows one instance per plugin name and scope", p.Name, scopeName(p), first)
 			} else {

@@ -78,6 +78,16 @@ func TestValidate(t *testing.T) {
 				c.Plugins = append(c.Plugins, p)
 			},
 		},
+		{name: "references by id", mutate: func(c *Config) { c.Routes[0].Service = c.Services[0].ID; c.Plugins[0].Service = c.Services[0].ID }},
+		{
+			name: "same scope by name and by id",
+			mutate: func(c *Config) {
+				p := c.Plugins[0]
+				p.ID, p.Service = DeriveID("other"), c.Services[0].ID
+				c.Plugins = append(c.Plugins, p)
+			},
+			want: []Problem{{Path: "plugins.1", Message: `plugin "openid-connect" is already configured on service "` + DeriveID("service:s") + `" (at plugins.0); Kong allows one instance per plugin name and scope`}},
+		},
 		{
 			name:   "route matches nothing",
 			mutate: func(c *Config) { c.Routes[0].Paths = nil },
