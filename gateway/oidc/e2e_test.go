@@ -96,9 +96,16 @@ func (l *lab) of(kind gateway.EventKind) []gateway.Event {
 // listener whose address is known before the config is rendered, so DECK_NGROK_HOST can name it.
 func startLab(t *testing.T, emuCfg emulator.Config, extra string, edit func(yaml string, emu *emulator.Server) string) *lab {
 	t.Helper()
+	return startLabOn(t, "127.0.0.1", emuCfg, extra, edit)
+}
+
+// startLabOn names the gateway by host ("localhost" puts it on another site than the
+// emulator's 127.0.0.1, so the form_post callback is cross-site).
+func startLabOn(t *testing.T, host string, emuCfg emulator.Config, extra string, edit func(yaml string, emu *emulator.Server) string) *lab {
+	t.Helper()
 	emu := emulatortest.Start(t, emuCfg)
 	srv := httptest.NewUnstartedServer(nil)
-	gwURL := "http://" + srv.Listener.Addr().String()
+	gwURL := "http://" + strings.Replace(srv.Listener.Addr().String(), "127.0.0.1", host, 1)
 	if err := emu.AddClient(emulator.Client{
 		ID: e2eClientID, Secret: e2eClientSecret, Type: emulator.ClientWeb,
 		RedirectURIs:           []string{gwURL + "/anything"},
@@ -311,4 +318,3 @@ func TestE2EMutatedTokensRejected(t *testing.T) {
 		}
 	}
 }
-
