@@ -223,12 +223,19 @@ func scalarInt(n *yaml.Node) (int, bool) {
 	return 0, false
 }
 
+var yaml11Bools = map[string]bool{"yes": true, "no": true, "on": true, "off": true, "y": true, "n": true}
+
 func (d *decoder) boolean(f field, dst *bool) bool {
 	if isNull(f.val) {
 		return false
 	}
 	if f.val == nil || f.val.Kind != yaml.ScalarNode || f.val.ShortTag() != "!!bool" {
-		d.problem(f.path, f.kn, "%s must be a boolean, got %s", f.key, describeNode(f.val))
+		hint := ""
+		if f.val != nil && f.val.Kind == yaml.ScalarNode && yaml11Bools[strings.ToLower(f.val.Value)] {
+			// decK's YAML 1.1 reader took yes/no/on/off as booleans; YAML 1.2 does not.
+			hint = " (write true or false)"
+		}
+		d.problem(f.path, f.kn, "%s must be a boolean, got %s%s", f.key, describeNode(f.val), hint)
 		return false
 	}
 	var b bool
@@ -349,7 +356,8 @@ func (d *decoder) scalar(n *yaml.Node, path string) (any, bool) {
 		d.problem(path, n, "custom YAML tag %s is not supported", n.Tag)
 		return nil, false
 	}
-	d.problem(path, n, "cannot read value %s", describeNode(n))
+	// The value itself is not echoed: plugin config holds secrets.
+	d.problem(path, n, "cannot read a value tagged %s", n.Tag)
 	return nil, false
 }
 
