@@ -162,8 +162,10 @@ func (g *Gateway) adminStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"database": map[string]any{"reachable": true},
 		"server": map[string]any{
-			"total_requests":     g.requests.Load(),
-			"connections_active": g.inflight.Load(),
+			"total_requests": g.requests.Load(),
+			// Not Kong's connections_active (client connections, idle ones included): oidclab
+			// counts requests being served, and says so.
+			"requests_in_flight": g.inflight.Load(),
 		},
 		"configuration_hash": g.configHash(),
 	})
