@@ -147,3 +147,23 @@ func toAny(s []string) []any {
 	}
 	return out
 }
+
+func TestValidate(t *testing.T) {
+	c, err := ParseConfig(tutorialConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("a parsed config does not validate: %v", err)
+	}
+	bad := *c
+	bad.Issuer = ""
+	bad.LoginAction = "bounce"
+	bad.SessionCookie.Name = "a b"
+	bad.Timeout = 0
+	bad.AuthMethods = map[string]bool{"password": true}
+	var de *deck.Errors
+	if err := bad.Validate(); !errors.As(err, &de) || len(de.Problems) != 5 {
+		t.Fatalf("want 5 problems, got %v", err)
+	}
+}

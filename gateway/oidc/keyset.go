@@ -25,10 +25,13 @@ var (
 // are rate limited to one per minGap, so a stream of forged tokens with random kids cannot make
 // the gateway hammer the provider. The first fetch is not rate limited.
 type jwks struct {
-	uri    func(ctx context.Context) (string, error)
-	client *http.Client
-	minGap time.Duration
-	now    func() time.Time
+	uri func(ctx context.Context) (string, error)
+	// rediscover refreshes the discovery document before an unknown-kid refetch (the jwks_uri
+	// may have moved, as Kong assumes); it is rate limited on its own.
+	rediscover func(ctx context.Context)
+	client     *http.Client
+	minGap     time.Duration
+	now        func() time.Time
 
 	mu          sync.Mutex
 	keys        []jose.JSONWebKey
@@ -53,6 +56,9 @@ func (k *jwks) lookup(ctx context.Context, kid, alg string) ([]jose.JSONWebKey, 
 		return nil, ErrUnknownKey
 	}
 	k.lastRefetch = k.now()
+	if k.rediscover != nil {
+		k.rediscover(ctx)
+	}
 	if err := k.fetchLocked(ctx); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"crypto/rand"
 	"log/slog"
 	"net/http"
@@ -54,6 +55,9 @@ func New(p deck.Plugin, env gateway.PluginEnv) (gateway.Plugin, error) {
 }
 
 func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugin, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	log := env.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -94,7 +98,8 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		},
 	}
 	p.used.now, p.pending.now = p.clock, p.clock
-	p.keys = &jwks{uri: p.jwksURI, client: hc, minGap: cfg.RediscoveryLifetime, now: p.clock}
+	p.keys = &jwks{uri: p.jwksURI, client: hc, minGap: cfg.RediscoveryLifetime, now: p.clock,
+		rediscover: func(ctx context.Context) { p.disc.rediscover(ctx) }}
 	p.verifier = &verifier{
 		keys: p.keys, leeway: cfg.Leeway, now: p.clock, enableHS: cfg.EnableHSSignatures,
 		signatures: cfg.VerifySignature, claims: cfg.VerifyClaims, nonces: cfg.VerifyNonce,
