@@ -17,6 +17,10 @@ type Config struct {
 	AuthServers []AuthServer `yaml:"authorization_servers" json:"authorization_servers"`
 	// Tokens holds org-wide token lifetimes; a policy rule may override the access token's.
 	Tokens Lifetimes `yaml:"tokens" json:"tokens"`
+	// TrustedOrigins may call the JSON endpoints from a browser (CORS), like Okta's Trusted
+	// Origins. The origins of spa clients' redirect URIs are trusted too, as Okta's SPA app
+	// wizard does.
+	TrustedOrigins []string `yaml:"trusted_origins" json:"trusted_origins,omitempty"`
 }
 
 // User is an Okta user. Login is what the user types; ID ("00u…") is the ID token's sub.
@@ -233,6 +237,11 @@ func (c Config) Validate() error {
 			p.add("clients[%d].id: %q already used by clients[%d]", i, cl.ID, j)
 		}
 		clients[cl.ID] = i
+	}
+	for i, o := range c.TrustedOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			p.add("trusted_origins[%d]: %q must be an origin like https://app.example.com", i, o)
+		}
 	}
 	servers := map[string]int{}
 	for i, as := range c.AuthServers {

@@ -20,8 +20,23 @@ const maxRecordedParamLen = 256
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	preflight := map[string]struct{}{}
 	as := func(pattern, endpoint string, h func(http.ResponseWriter, *http.Request, *AuthServer)) {
-		mux.Handle(pattern, s.endpoint(endpoint, true, h))
+		var handler http.Handler = s.endpoint(endpoint, true, h)
+		switch endpoint {
+		case EndpointAuthorize, EndpointLogout: // browser navigations, not fetches
+		default:
+			handler = s.cors(handler)
+			method, path, _ := strings.Cut(pattern, " ")
+			if method == http.MethodGet || method == http.MethodPost {
+				// One preflight route per path (GET and POST routes share it).
+				if _, seen := preflight[path]; !seen {
+					preflight[path] = struct{}{}
+					mux.Handle("OPTIONS "+path, s.cors(http.NotFoundHandler()))
+				}
+			}
+		}
+		mux.Handle(pattern, handler)
 	}
 	as("GET /oauth2/{as}/.well-known/openid-configuration", EndpointDiscovery, s.handleOIDCDiscovery)
 	as("GET /oauth2/{as}/.well-known/oauth-authorization-server", EndpointDiscovery, s.handleOAuthDiscovery)

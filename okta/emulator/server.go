@@ -45,7 +45,8 @@ type Server struct {
 	byID    map[string]*User
 	clients map[string]*Client
 	servers map[string]*AuthServer
-	first   string // the first configured server, Issuer()'s
+	first   string   // the first configured server, Issuer()'s
+	trusted []string // lower-cased trusted origins
 	tokens  Lifetimes
 
 	store   store
@@ -81,6 +82,9 @@ func New(cfg Config, opts Options) (*Server, error) {
 		servers: map[string]*AuthServer{},
 		tokens:  withDefaultLifetimes(cfg.Tokens),
 		store:   newStore(),
+	}
+	for _, o := range cfg.TrustedOrigins {
+		s.trusted = append(s.trusted, strings.ToLower(strings.TrimRight(o, "/")))
 	}
 	if err := s.keys.rotate(opts.SigningKey); err != nil {
 		return nil, err
