@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -18,9 +19,14 @@ const envPrefix = "DECK_"
 // templateName is the name text/template puts in its error locations ("template: state:3:16: ...").
 const templateName = "state"
 
-// markFunc is the private function the renderer appends to root-level actions to learn what each
-// one printed, so lines in the rendered document can be mapped back to the file the user wrote.
-const markFunc = "oidclabLineMark"
+// The renderer instruments the parsed template with two private functions so it learns which
+// source line produced each piece of output: markFunc is appended to every printing action and
+// textFunc replaces every text node. Rendered lines can then be mapped back to the file the
+// user wrote, even after a multi-line value or an if that drops lines.
+const (
+	markFunc = "oidclabLineMark"
+	textFunc = "oidclabLineText"
+)
 
 // envError is returned by the env template function; its text is decK's own.
 type envError struct{ msg string }
@@ -135,7 +141,7 @@ func render(src string, lookup func(string) (string, bool)) (string, lineMap, []
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	var marks []string
+	tr := &tracker{}
 	funcs := template.FuncMap{
 		"env":     func(name string) (string, error) { return lookupEnv(lookup, name) },
 		"toBool":  toBool,
@@ -143,11 +149,8 @@ func render(src string, lookup func(string) (string, bool)) (string, lineMap, []
 		"toFloat": toFloat,
 		"indent":  indent,
 		"printf":  printf,
-		markFunc: func(v any) string {
-			s := fmt.Sprint(v)
-			marks = append(marks, s)
-			return s
-		},
+		markFunc:  tr.action,
+		textFunc:  tr.text,
 	}
 	t, err := template.New(templateName).Funcs(funcs).Delims("${{", "}}").Parse(src)
 	if err != nil {
@@ -157,31 +160,128 @@ func render(src string, lookup func(string) (string, bool)) (string, lineMap, []
 		// Only ${{ define }} blocks: the document is empty.
 		return "", nil, nil
 	}
-	for _, tt := range t.Templates() {
-		if p := unsupportedAction(tt.Tree); p != nil {
-			return "", nil, []Problem{*p}
-		}
+	if p := unsupportedAction(t.Tree); p != nil {
+		return "", nil, []Problem{*p}
 	}
 	// Check every env "NAME" call at the root level before running anything, so all bad or
 	// unset variables are reported at once, each with its line (execution stops at the first).
 	if problems := checkEnvCalls(t.Tree, lookup); len(problems) > 0 {
 		return "", nil, problems
 	}
-	actions, simple := markRootActions(t.Tree)
+	tr.instrument(t.Tree, src)
 	out := &limitWriter{n: 2 * MaxFileSize}
 	if err := t.Execute(out, nil); err != nil {
 		return "", nil, []Problem{templateProblem(err)}
 	}
-	rendered := out.buf.String()
-	if !simple || len(marks) != len(actions) {
-		return rendered, nil, nil
-	}
-	return rendered, buildLineMap(src, t.Tree.Root.Nodes, marks), nil
+	return out.buf.String(), tr.lineMap(), nil
 }
 
-// unsupportedAction refuses ${{ range }}: a state file has nothing to range over but integers,
-// and `range 10000000000` would spin for hours with no output to bound. (decK files use env
-// substitution and, rarely, if/with.)
+// tracker records, in execution order, each piece of output and the source line it came from.
+type tracker struct {
+	lines  []int // by node id: the source line of the node's first byte
+	chunks []chunk
+}
+
+type chunk struct {
+	id   int
+	text bool // a text node: its lines advance; an action's output all belongs to its line
+	out  string
+}
+
+func (tr *tracker) action(id string, v any) string {
+	s := fmt.Sprint(v)
+	if n, err := strconv.Atoi(id); err == nil {
+		tr.chunks = append(tr.chunks, chunk{id: n, out: s})
+	}
+	return s
+}
+
+func (tr *tracker) text(id, s string) string {
+	if n, err := strconv.Atoi(id); err == nil {
+		tr.chunks = append(tr.chunks, chunk{id: n, text: true, out: s})
+	}
+	return s
+}
+
+// instrument rewrites the tree: every text node becomes `${{ oidclabLineText "ID" "TEXT" }}`
+// and every printing action gets `| oidclabLineMark "ID"` appended. Output is unchanged.
+func (tr *tracker) instrument(tree *parse.Tree, src string) {
+	var newlines []int
+	for i := range len(src) {
+		if src[i] == '\n' {
+			newlines = append(newlines, i)
+		}
+	}
+	lineOf := func(pos parse.Pos) int {
+		n, _ := slices.BinarySearch(newlines, int(pos))
+		return n + 1
+	}
+	call := func(pos parse.Pos, fn string, args ...string) *parse.CommandNode {
+		cmd := &parse.CommandNode{NodeType: parse.NodeCommand, Pos: pos}
+		cmd.Args = append(cmd.Args, parse.NewIdentifier(fn).SetTree(tree).SetPos(pos))
+		for _, a := range args {
+			cmd.Args = append(cmd.Args, &parse.StringNode{NodeType: parse.NodeString, Pos: pos, Quoted: strconv.Quote(a), Text: a})
+		}
+		return cmd
+	}
+	var walk func(l *parse.ListNode)
+	walk = func(l *parse.ListNode) {
+		if l == nil {
+			return
+		}
+		for i, n := range l.Nodes {
+			switch n := n.(type) {
+			case *parse.TextNode:
+				id := strconv.Itoa(len(tr.lines))
+				tr.lines = append(tr.lines, lineOf(n.Pos))
+				l.Nodes[i] = &parse.ActionNode{NodeType: parse.NodeAction, Pos: n.Pos, Line: lineOf(n.Pos),
+					Pipe: &parse.PipeNode{NodeType: parse.NodePipe, Pos: n.Pos, Line: lineOf(n.Pos),
+						Cmds: []*parse.CommandNode{call(n.Pos, textFunc, id, string(n.Text))}}}
+			case *parse.ActionNode:
+				if n.Pipe == nil || len(n.Pipe.Decl) > 0 || n.Pipe.IsAssign {
+					continue // prints nothing
+				}
+				id := strconv.Itoa(len(tr.lines))
+				tr.lines = append(tr.lines, lineOf(n.Pos))
+				n.Pipe.Cmds = append(n.Pipe.Cmds, call(n.Pipe.Pos, markFunc, id))
+			case *parse.IfNode:
+				walk(n.List)
+				walk(n.ElseList)
+			case *parse.WithNode:
+				walk(n.List)
+				walk(n.ElseList)
+			}
+		}
+	}
+	walk(tree.Root)
+}
+
+// lineMap lines the rendered output up with the source: a text node's lines follow the source,
+// and every line an action printed belongs to the line the action was written on.
+func (tr *tracker) lineMap() lineMap {
+	m := lineMap{1}
+	for i, c := range tr.chunks {
+		if c.id < 0 || c.id >= len(tr.lines) {
+			return nil
+		}
+		line := tr.lines[c.id]
+		if i == 0 {
+			m[0] = line
+		}
+		for range strings.Count(c.out, "\n") {
+			if c.text {
+				line++
+			}
+			m = append(m, line)
+		}
+	}
+	return m
+}
+
+// unsupportedAction refuses ${{ range }} and ${{ template }} (so also block): a state file has
+// nothing to range over but integers, and `range 10000000000`, or templates that call each
+// other twice per level, would spin for hours with no output to bound. decK files use env
+// substitution and, rarely, if/with.
 func unsupportedAction(tree *parse.Tree) *Problem {
 	if tree == nil || tree.Root == nil {
 		return nil
@@ -202,6 +302,8 @@ func unsupportedAction(tree *parse.Tree) *Problem {
 			}
 		case *parse.RangeNode:
 			found = &Problem{Line: nodeLine(tree, n), Message: "template: range is not supported in state files (use env, if and with)"}
+		case *parse.TemplateNode:
+			found = &Problem{Line: nodeLine(tree, n), Message: "template: calling templates is not supported in state files (use env, if and with)"}
 		case *parse.IfNode:
 			walk(n.List)
 			walk(n.ElseList)
@@ -251,63 +353,6 @@ func checkEnvCalls(tree *parse.Tree, lookup func(string) (string, bool)) []Probl
 	return problems
 }
 
-// markRootActions appends `| oidclabLineMark` to every root-level action so the renderer learns
-// what each printed. It only does so when the root holds nothing but text and plain actions
-// (no if/range/with/template, no variable declarations): then each action runs exactly once, in
-// order, and the output can be lined up with the source. It reports whether it did.
-func markRootActions(tree *parse.Tree) ([]*parse.ActionNode, bool) {
-	var actions []*parse.ActionNode
-	for _, n := range tree.Root.Nodes {
-		switch n := n.(type) {
-		case *parse.TextNode:
-		case *parse.ActionNode:
-			if n.Pipe == nil || len(n.Pipe.Decl) > 0 || n.Pipe.IsAssign {
-				return nil, false
-			}
-			actions = append(actions, n)
-		default:
-			return nil, false
-		}
-	}
-	for _, a := range actions {
-		id := parse.NewIdentifier(markFunc).SetTree(tree).SetPos(a.Pipe.Pos)
-		a.Pipe.Cmds = append(a.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: a.Pipe.Pos, Args: []parse.Node{id}})
-	}
-	return actions, true
-}
-
-// buildLineMap lines up the rendered output with the source: text is copied verbatim, and every
-// line an action printed belongs to the line the action was written on.
-func buildLineMap(src string, nodes []parse.Node, marks []string) lineMap {
-	m := lineMap{1}
-	// Node positions only grow, so lines are counted incrementally (linear in the file).
-	lastPos, lastLine := 0, 1
-	lineAt := func(pos int) int {
-		pos = min(max(pos, lastPos), len(src))
-		lastLine += strings.Count(src[lastPos:pos], "\n")
-		lastPos = pos
-		return lastLine
-	}
-	k := 0
-	for _, n := range nodes {
-		switch n := n.(type) {
-		case *parse.TextNode:
-			line := lineAt(int(n.Pos))
-			for range bytes.Count(n.Text, []byte("\n")) {
-				line++
-				m = append(m, line)
-			}
-		case *parse.ActionNode:
-			line := lineAt(int(n.Pos))
-			for range strings.Count(marks[k], "\n") {
-				m = append(m, line)
-			}
-			k++
-		}
-	}
-	return m
-}
-
 func nodeLine(tree *parse.Tree, n parse.Node) int {
 	loc, _ := tree.ErrorContext(n)
 	// loc is "state:LINE:COL".
@@ -323,6 +368,9 @@ func nodeLine(tree *parse.Tree, n parse.Node) int {
 // templateLoc matches the location text/template puts in its errors:
 // "template: state:12: ..." (parse) or "template: state:12:5: executing ..." (execution).
 var templateLoc = regexp.MustCompile(`^template: ` + templateName + `:(\d+)(?::\d+)?: (.*)$`)
+
+// instrumentation matches our own functions as text/template quotes them in error contexts.
+var instrumentation = regexp.MustCompile(` \| ` + markFunc + ` "\d+"`)
 
 // unclosedAt matches the parser's "unclosed action started at state:N".
 var unclosedAt = regexp.MustCompile(`^(.*) started at ` + templateName + `:(\d+)$`)
@@ -351,6 +399,6 @@ func templateProblem(err error) Problem {
 	}
 	msg = execContext.ReplaceAllString(msg, "")
 	// Our own instrumentation must never leak into a message.
-	msg = strings.ReplaceAll(msg, " | "+markFunc, "")
+	msg = instrumentation.ReplaceAllString(msg, "")
 	return Problem{Line: line, Message: "template: " + msg}
 }

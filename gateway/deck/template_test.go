@@ -78,10 +78,11 @@ func TestRender(t *testing.T) {
 			problems: []Problem{{Line: 2, Message: "template: range is not supported in state files (use env, if and with)"}},
 		},
 		{
-			name:     "range inside a define is refused",
-			src:      "${{ define \"x\" }}\n${{ range 5 }}${{ end }}${{ end }}",
-			problems: []Problem{{Line: 2, Message: "template: range is not supported in state files (use env, if and with)"}},
+			name:     "calling templates is refused",
+			src:      "${{ define \"x\" }}x${{ end }}\n${{ template \"x\" }}",
+			problems: []Problem{{Line: 2, Message: "template: calling templates is not supported in state files (use env, if and with)"}},
 		},
+		{name: "an uncalled define is dropped", src: "${{ define \"x\" }}${{ range 5 }}${{ end }}${{ end }}a: 1", want: "a: 1"},
 		{
 			name:     "printf width bomb",
 			src:      `a: ${{ printf "%01000000000d" 1 }}`,
@@ -95,7 +96,7 @@ func TestRender(t *testing.T) {
 		},
 		{
 			name:     "output bomb",
-			src:      `${{ define "a" }}` + strings.Repeat("x", 1<<20) + `${{ end }}${{ define "b" }}` + strings.Repeat(`${{ template "a" }}`, 64) + `${{ end }}` + strings.Repeat(`${{ template "b" }}`, 64),
+			src:      strings.Repeat(`${{ env "DECK_MULTI" | indent 1000 }}`, 20000),
 			problems: []Problem{{Message: "template: the rendered file is larger than 32 MiB"}},
 		},
 		{
@@ -140,6 +141,25 @@ func TestRenderLineMap(t *testing.T) {
 	}
 	// Rendered line 6 ("c: 3") was written on line 4; rendered 4 and 5 come from line 3's action.
 	for rendered, want := range map[int]int{1: 1, 2: 2, 3: 3, 4: 3, 5: 3, 6: 4, 7: 5} {
+		if got := lines.source(rendered); got != want {
+			t.Errorf("rendered line %d: source %d, want %d", rendered, got, want)
+		}
+	}
+}
+
+func TestRenderLineMapConditional(t *testing.T) {
+	env := fakeEnv(map[string]string{"DECK_ON": "false", "DECK_MULTI": "x\ny"})
+	src := "a: 1\n${{ if env \"DECK_ON\" | toBool }}\nb: 2\nc: 3\n${{ else }}\nd: ${{ env \"DECK_MULTI\" | indent 2 }}\n${{ end }}\ne: 5\n"
+	out, lines, problems := render(src, env)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	// Rendered: "a: 1", "", "d: x", "  y", "", "e: 5".
+	outLines := strings.Split(out, "\n")
+	if outLines[5] != "e: 5" || outLines[2] != "d: x" {
+		t.Fatalf("unexpected output %q", out)
+	}
+	for rendered, want := range map[int]int{1: 1, 3: 6, 4: 6, 6: 8} {
 		if got := lines.source(rendered); got != want {
 			t.Errorf("rendered line %d: source %d, want %d", rendered, got, want)
 		}
