@@ -48,7 +48,14 @@ type idpReady struct {
 	RedirectURIs []string         `json:"redirect_uris"`
 	Users        []idpReadyUser   `json:"users"`
 	Clients      []idpReadyClient `json:"clients"`
-	ControlURL   string           `json:"control_url"`
+	// AuthServers lists every authorization server's issuer (Issuer is the first's).
+	AuthServers []idpReadyServer `json:"authorization_servers"`
+	ControlURL  string           `json:"control_url"`
+}
+
+type idpReadyServer struct {
+	ID     string `json:"id"`
+	Issuer string `json:"issuer"`
 }
 
 type idpReadyUser struct {
@@ -289,6 +296,13 @@ func idpAnnouncement(srv *emulator.Server, cfg emulator.Config, opts *idpOptions
 		Users:        []idpReadyUser{},
 		Clients:      []idpReadyClient{},
 		RedirectURIs: []string{},
+		AuthServers:  []idpReadyServer{},
+	}
+	for _, as := range cfg.AuthServers {
+		r.AuthServers = append(r.AuthServers, idpReadyServer{ID: as.ID, Issuer: srv.IssuerFor(as.ID)})
+	}
+	if len(r.AuthServers) == 0 { // the emulator adds "default" to a file that names none
+		r.AuthServers = append(r.AuthServers, idpReadyServer{ID: emulator.DefaultAuthServerID, Issuer: srv.Issuer()})
 	}
 	for _, u := range cfg.Users {
 		pw := secret(u.Password)
@@ -324,6 +338,9 @@ func idpAnnounce(opts *idpOptions, r idpReady) error {
 	fmt.Fprintf(w, "oidclab idp ready (Okta-compatible authorization server)\n")
 	fmt.Fprintf(w, "  issuer         %s\n", r.Issuer)
 	fmt.Fprintf(w, "  discovery      %s\n", r.DiscoveryURL)
+	for _, as := range r.AuthServers[min(1, len(r.AuthServers)):] {
+		fmt.Fprintf(w, "  issuer         %s (authorization server %s)\n", as.Issuer, as.ID)
+	}
 	for _, c := range r.Clients {
 		fmt.Fprintf(w, "  client         %s (%s)\n", c.ClientID, c.Type)
 		if c.ClientSecret != "" {

@@ -157,8 +157,8 @@ func TestIdpConfigFile(t *testing.T) {
 	if len(r.Clients) != 3 || r.ClientID != "0oaspa00000000000001" || r.RedirectURIs[0] != "http://localhost:5173/cb" || r.ClientSecret != "" {
 		t.Errorf("announcement: %+v", r)
 	}
-	if srv.IssuerFor("aus1tutorial") != srv.URL()+"/oauth2/aus1tutorial" {
-		t.Errorf("issuer for a configured server: %s", srv.IssuerFor("aus1tutorial"))
+	if len(r.AuthServers) != 2 || r.AuthServers[1].Issuer != srv.URL()+"/oauth2/aus1tutorial" {
+		t.Errorf("authorization servers: %+v", r.AuthServers)
 	}
 	for _, u := range r.Users {
 		if u.Password != masked {
