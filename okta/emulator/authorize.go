@@ -210,7 +210,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request, as *Aut
 		return
 	}
 	now := s.now()
-	se, sid, hasSession := s.sessionFrom(r, now)
+	se, _, hasSession := s.sessionFrom(r, now)
 	needLogin := !hasSession || req.Prompt == "login" ||
 		(req.MaxAge >= 0 && now.Sub(se.AuthTime) > time.Duration(req.MaxAge)*time.Second)
 	if needLogin && req.Prompt == "none" {
@@ -228,12 +228,12 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request, as *Aut
 		s.startLogin(w, r, req, now)
 		return
 	}
-	s.completeAuthorize(w, r, req, u, se.AuthTime, sid)
+	s.completeAuthorize(w, r, req, u, se.AuthTime)
 }
 
 // completeAuthorize runs the post-authentication checks (assignment, access policy) and
 // answers with a code.
-func (s *Server) completeAuthorize(w http.ResponseWriter, r *http.Request, req authRequest, u *User, authTime time.Time, sid string) {
+func (s *Server) completeAuthorize(w http.ResponseWriter, r *http.Request, req authRequest, u *User, authTime time.Time) {
 	s.mu.RLock()
 	client, okc := s.clients[req.ClientID]
 	as, oka := s.servers[req.AuthServer]
@@ -252,7 +252,7 @@ func (s *Server) completeAuthorize(w http.ResponseWriter, r *http.Request, req a
 	}
 	code := randomToken(32)
 	now := s.now()
-	if err := s.store.putCode(code, &authCode{Req: req, UserID: u.ID, AuthTime: authTime, SID: hashKey(sid), Expires: now.Add(codeLifetime)}, now); err != nil {
+	if err := s.store.putCode(code, &authCode{Req: req, UserID: u.ID, AuthTime: authTime, Expires: now.Add(codeLifetime)}, now); err != nil {
 		s.deliverAuthorizeError(w, r, req, redirectError("temporarily_unavailable", err.Error()))
 		return
 	}

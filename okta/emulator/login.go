@@ -128,7 +128,7 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request, _ *Au
 		Secure: r.TLS != nil || strings.HasPrefix(s.baseFor(r), "https://"),
 	})
 	s.log.Info("emulator sign-in", "user", u.Login, "client_id", tx.Req.ClientID)
-	s.completeAuthorize(w, r, tx.Req, u, now, sid)
+	s.completeAuthorize(w, r, tx.Req, u, now)
 }
 
 // checkPassword compares in constant time, and spends the same work for unknown users.

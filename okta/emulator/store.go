@@ -43,7 +43,6 @@ type authCode struct {
 	Req      authRequest
 	UserID   string
 	AuthTime time.Time
-	SID      string
 	Expires  time.Time
 }
 
