@@ -210,7 +210,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request, as *Aut
 		return
 	}
 	now := s.now()
-	se, _, hasSession := s.sessionFrom(r, now)
+	se, hasSession := s.sessionFrom(r, now)
 	needLogin := !hasSession || req.Prompt == "login" ||
 		(req.MaxAge >= 0 && now.Sub(se.AuthTime) > time.Duration(req.MaxAge)*time.Second)
 	if needLogin && req.Prompt == "none" {

@@ -19,13 +19,12 @@ const (
 )
 
 // sessionFrom returns the IdP session named by the request's cookie, if it is live.
-func (s *Server) sessionFrom(r *http.Request, now time.Time) (session, string, bool) {
+func (s *Server) sessionFrom(r *http.Request, now time.Time) (session, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
-		return session{}, "", false
+		return session{}, false
 	}
-	se, ok := s.store.session(c.Value, now)
-	return se, c.Value, ok
+	return s.store.session(c.Value, now)
 }
 
 // startLogin parks the authorization request in a login transaction and sends the browser to
