@@ -121,6 +121,11 @@ type loginData struct {
 }
 
 func (l *lab) serveIdP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/favicon.ico" {
+		// Chromium asks for it on its own schedule; it is not part of the flow.
+		http.NotFound(w, r)
+		return
+	}
 	l.mu.Lock()
 	l.idpLog = append(l.idpLog, r.Method+" "+r.URL.Path)
 	l.mu.Unlock()
