@@ -59,3 +59,21 @@ func TestNewHTTPValidates(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestOpen(t *testing.T) {
+	d, err := browser.Open(context.Background(), browser.KindHTTP, browser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.(*browser.HTTP); !ok {
+		t.Errorf("Open(http) = %T", d)
+	}
+	_ = d.Close()
+	if _, err := browser.Open(context.Background(), "firefox", browser.Options{}); err == nil || !strings.Contains(err.Error(), "chromium") {
+		t.Errorf("Open(firefox) = %v, want an error listing the kinds", err)
+	}
+	_, err = browser.Open(context.Background(), browser.KindChromium, browser.Options{Chromium: browser.ChromiumOptions{ExecPath: "/nonexistent"}})
+	if !errors.Is(err, browser.ErrNoBrowser) {
+		t.Errorf("Open(chromium) without a browser = %v", err)
+	}
+}
