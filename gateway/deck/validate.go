@@ -279,14 +279,19 @@ func (c *checker) route(path string, r *Route) {
 			c.add(fmt.Sprintf("%s.hosts.%d", path, i), "%s", msg)
 		}
 	}
+	seenHeader := map[string]string{}
 	for _, name := range sortedKeys(r.Headers) {
 		hp := path + ".headers." + name
+		lower := strings.ToLower(name)
 		switch {
 		case !tokenRE.MatchString(name):
 			c.add(hp, "invalid header name %q", name)
-		case strings.EqualFold(name, "host"):
+		case lower == "host":
 			c.add(hp, "cannot contain 'host' header, which must be specified in the 'hosts' attribute")
+		case seenHeader[lower] != "":
+			c.add(hp, "header %q is given twice (header names are case-insensitive; also %q)", name, seenHeader[lower])
 		}
+		seenHeader[lower] = name
 		vals := r.Headers[name]
 		if len(vals) == 0 {
 			c.add(hp, "header %q needs at least one value", name)
