@@ -22,6 +22,13 @@ func (c *call) requirements() []requirement {
 	}
 }
 
+// needsAccessClaims: required-claims checks or claim headers are configured.
+func (c *call) needsAccessClaims() bool {
+	cfg := c.p.cfg
+	return len(cfg.ScopesRequired) > 0 || len(cfg.AudienceRequired) > 0 || len(cfg.GroupsRequired) > 0 ||
+		len(cfg.UpstreamHeadersClaims) > 0
+}
+
 // authorize runs the required-claims checks on the access token's claims (introspected when
 // the token is opaque). It answers 403 itself and returns false on failure.
 func (c *call) authorize(claims map[string]any, accessToken string) bool {

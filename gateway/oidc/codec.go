@@ -8,6 +8,7 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,13 +24,16 @@ var ErrCookieInvalid = errors.New("oidc: cookie is not valid")
 const (
 	// maxCookieValue bounds what Open will look at: nine 4 KB chunks.
 	maxCookieValue = 9 * 4096
-	// compressAbove is where payloads get deflated first, as lua-resty-session does (1 KiB).
-	compressAbove = 1024
+	// compressAbove is where payloads get deflated first. lua-resty-session deflates above
+	// 1 KiB; we only do when the value would not fit one cookie anyway, because inflating on
+	// every request costs more than the bytes it saves.
+	compressAbove = 2800
 	// maxPlaintext bounds inflation so a cookie cannot expand into a memory bomb.
 	maxPlaintext = 256 << 10
 
-	flagRaw     byte = 0
-	flagDeflate byte = 1
+	// The plaintext's first byte says how the rest is encoded.
+	flagDeflate byte = 1 << 0 // deflated
+	flagBinary  byte = 1 << 1 // encoding.BinaryMarshaler, else JSON
 )
 
 // Codec seals values into cookie strings with AES-256-GCM. Its key is derived with HKDF-SHA256
@@ -59,16 +63,25 @@ func NewCodec(secret []byte, purpose string) (*Codec, error) {
 	return &Codec{aead: aead}, nil
 }
 
-// Seal JSON-encodes v and encrypts it for the cookie called name.
+// Seal encodes v (binary when it is an encoding.BinaryMarshaler, else JSON) and encrypts it
+// for the cookie called name.
 func (c *Codec) Seal(name string, v any) (string, error) {
-	plain, err := json.Marshal(v)
+	var plain []byte
+	var err error
+	var flags byte
+	if m, ok := v.(encoding.BinaryMarshaler); ok {
+		plain, err = m.MarshalBinary()
+		flags = flagBinary
+	} else {
+		plain, err = json.Marshal(v)
+	}
 	if err != nil {
 		return "", fmt.Errorf("oidc: encode cookie: %w", err)
 	}
-	body := append([]byte{flagRaw}, plain...)
+	body := append([]byte{flags}, plain...)
 	if len(plain) > compressAbove {
 		var buf bytes.Buffer
-		buf.WriteByte(flagDeflate)
+		buf.WriteByte(flags | flagDeflate)
 		zw, _ := flate.NewWriter(&buf, flate.BestSpeed)
 		zw.Write(plain)
 		zw.Close()
@@ -98,16 +111,24 @@ func (c *Codec) Open(name, value string, v any) error {
 	if err != nil || len(body) == 0 {
 		return ErrCookieInvalid
 	}
-	plain := body[1:]
-	switch body[0] {
-	case flagRaw:
-	case flagDeflate:
-		plain, err = inflate(plain)
-		if err != nil {
+	flags, plain := body[0], body[1:]
+	if flags&^(flagDeflate|flagBinary) != 0 {
+		return ErrCookieInvalid
+	}
+	if flags&flagDeflate != 0 {
+		if plain, err = inflate(plain); err != nil {
 			return ErrCookieInvalid
 		}
-	default:
-		return ErrCookieInvalid
+	}
+	if flags&flagBinary != 0 {
+		u, ok := v.(encoding.BinaryUnmarshaler)
+		if !ok {
+			return ErrCookieInvalid
+		}
+		if err := u.UnmarshalBinary(plain); err != nil {
+			return fmt.Errorf("%w: %v", ErrCookieInvalid, err)
+		}
+		return nil
 	}
 	if err := json.Unmarshal(plain, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrCookieInvalid, err)

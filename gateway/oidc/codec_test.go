@@ -80,6 +80,9 @@ func FuzzCookieCodec(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value, state string) {
 		var got codecPayload
 		_ = c.Open("session", value, &got)
+		var sess sessionState
+		_ = c.Open("session", value, &sess)
+		_ = sess.UnmarshalBinary([]byte(value))
 		v, err := c.Seal("session", codecPayload{State: state})
 		if err != nil {
 			t.Fatal(err)
@@ -93,4 +96,31 @@ func FuzzCookieCodec(f *testing.F) {
 			t.Fatalf("round trip: got %q want %q", got.State, state)
 		}
 	})
+}
+
+func TestSessionBinaryRoundTrip(t *testing.T) {
+	c, _ := NewCodec([]byte("secret"), "session")
+	in := &sessionState{Client: 2, Expires: 10, Created: -5, Rolled: 7, Used: 8, Subject: "u",
+		Tokens: Tokens{AccessToken: "a", IDToken: strings.Repeat("i", 5000), RefreshToken: "r", TokenType: "Bearer", ExpiresIn: 3600, Scope: "openid"}}
+	v, err := c.Seal("session", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out sessionState
+	if err := c.Open("session", v, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out != *in {
+		t.Fatalf("round trip changed the session:\n%+v\n%+v", out, *in)
+	}
+	// A JSON-sealed value is not a session, and a session is not a JSON payload.
+	var p codecPayload
+	if err := c.Open("session", v, &p); !errors.Is(err, ErrCookieInvalid) {
+		t.Errorf("binary value opened as JSON: %v", err)
+	}
+	for _, b := range [][]byte{nil, {1}, {1, 0, 0, 0, 0, 0, 0, 200}, {2}} {
+		if err := new(sessionState).UnmarshalBinary(b); err == nil {
+			t.Errorf("UnmarshalBinary(%v) accepted garbage", b)
+		}
+	}
 }

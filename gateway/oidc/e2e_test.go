@@ -94,14 +94,14 @@ func (l *lab) of(kind gateway.EventKind) []gateway.Event {
 
 // startLab serves yaml (with extra plugin config lines) through gateway.New on a loopback
 // listener whose address is known before the config is rendered, so DECK_NGROK_HOST can name it.
-func startLab(t *testing.T, emuCfg emulator.Config, extra string, edit func(yaml string, emu *emulator.Server) string) *lab {
+func startLab(t testing.TB, emuCfg emulator.Config, extra string, edit func(yaml string, emu *emulator.Server) string) *lab {
 	t.Helper()
 	return startLabOn(t, "127.0.0.1", emuCfg, extra, edit)
 }
 
 // startLabOn names the gateway by host ("localhost" puts it on another site than the
 // emulator's 127.0.0.1, so the form_post callback is cross-site).
-func startLabOn(t *testing.T, host string, emuCfg emulator.Config, extra string, edit func(yaml string, emu *emulator.Server) string) *lab {
+func startLabOn(t testing.TB, host string, emuCfg emulator.Config, extra string, edit func(yaml string, emu *emulator.Server) string) *lab {
 	t.Helper()
 	emu := emulatortest.Start(t, emuCfg)
 	srv := httptest.NewUnstartedServer(nil)
@@ -138,7 +138,7 @@ func startLabOn(t *testing.T, host string, emuCfg emulator.Config, extra string,
 	return l
 }
 
-func newDriver(t *testing.T) *browser.HTTP {
+func newDriver(t testing.TB) *browser.HTTP {
 	d, err := browser.NewHTTP(browser.HTTPOptions{})
 	if err != nil {
 		t.Fatal(err)

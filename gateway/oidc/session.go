@@ -10,14 +10,15 @@ import (
 
 // sessionState is the content of the encrypted session cookie: what Kong keeps (client index,
 // the token response, the access token's expiry) plus lua-resty-session's three clocks.
+// It is sealed in a compact binary form (session_binary.go).
 type sessionState struct {
-	Client  int    `json:"c"`
-	Tokens  Tokens `json:"t"`
-	Expires int64  `json:"e"`  // access token expiry (unix seconds)
-	Subject string `json:"s"`  // sub, for events
-	Created int64  `json:"ca"` // absolute timeout starts here
-	Rolled  int64  `json:"ra"` // rolling timeout starts here; reset when the cookie is re-issued
-	Used    int64  `json:"ua"` // idling timeout starts here; touched at most once a minute
+	Client  int
+	Tokens  Tokens
+	Expires int64  // access token expiry (unix seconds)
+	Subject string // sub, for events
+	Created int64  // absolute timeout starts here
+	Rolled  int64  // rolling timeout starts here; reset when the cookie is re-issued
+	Used    int64  // idling timeout starts here; touched at most once a minute
 }
 
 // touchEvery is how often the idle clock is written back (lua-resty-session: once a minute).
@@ -116,11 +117,17 @@ func (c *call) serveSession(s *sessionState, next http.Handler) bool {
 			return true
 		}
 	}
-	accessClaims, _ := decodeClaims(s.Tokens.AccessToken)
+	// Claims are decoded only when a check or a header needs them: this is the hot path.
+	var accessClaims, idClaims map[string]any
+	if c.needsAccessClaims() {
+		accessClaims, _ = decodeClaims(s.Tokens.AccessToken)
+	}
 	if !c.authorize(accessClaims, s.Tokens.AccessToken) {
 		return true
 	}
-	idClaims, _ := decodeClaims(s.Tokens.IDToken)
+	if len(cfg.UpstreamHeadersClaims) > 0 {
+		idClaims, _ = decodeClaims(s.Tokens.IDToken)
+	}
 	switch {
 	case renewed:
 		s.Rolled, s.Used = now.Unix(), now.Unix()

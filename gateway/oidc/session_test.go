@@ -16,7 +16,7 @@ func randomB64(n int) string {
 // BenchmarkCookieDecode opens a realistic session cookie (an Okta-sized token response).
 func BenchmarkCookieDecode(b *testing.B) {
 	c, _ := NewCodec([]byte("bench secret"), "session")
-	v, _ := c.Seal("session", sessionState{Tokens: Tokens{
+	v, _ := c.Seal("session", &sessionState{Tokens: Tokens{
 		AccessToken: randomB64(700), IDToken: randomB64(700), RefreshToken: randomB64(30), TokenType: "Bearer", ExpiresIn: 3600,
 	}, Expires: 1, Created: 1, Rolled: 1, Used: 1})
 	b.ReportAllocs()
