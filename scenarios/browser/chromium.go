@@ -172,7 +172,12 @@ func NewChromium(ctx context.Context, opts ChromiumOptions) (*Chromium, error) {
 	// The browser must outlive ctx, which only bounds the start: parent it on a context that is
 	// never canceled, keeping ctx's values.
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.WithoutCancel(ctx), allocOpts...)
-	tab, tabCancel := chromedp.NewContext(allocCtx)
+	// chromedp reports protocol oddities through log.Printf by default; a library must not
+	// print, and the messages can quote event payloads, so they go to the debug log.
+	logf := func(format string, args ...any) {
+		opts.Logger.Debug("chromedp", "msg", truncate(fmt.Sprintf(format, args...), 300))
+	}
+	tab, tabCancel := chromedp.NewContext(allocCtx, chromedp.WithLogf(logf), chromedp.WithErrorf(logf))
 	c := &Chromium{
 		opts: opts, log: opts.Logger, dataDir: dataDir,
 		allocCancel: allocCancel, tabCancel: tabCancel, tab: tab,

@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -139,8 +140,12 @@ func (c *Chromium) navigate(ctx context.Context, rawURL string, creds *Credentia
 
 	st0, _ := t.state()
 	t.expect("start", nil)
-	if _, err := chromedp.Call(nctx, page.Navigate, page.NavigateParams{URL: start.String()}); err != nil {
-		return fail(ErrNavigation, "navigating to %s: %v", RedactURL(start.String()), err)
+	nav, err := chromedp.Call(nctx, page.Navigate, page.NavigateParams{URL: start.String()})
+	if err == nil && nav.ErrorText != "" {
+		err = errors.New(nav.ErrorText)
+	}
+	if err != nil {
+		return fail(netErrorReason(err.Error()), "navigating to %s: %v", RedactURL(start.String()), err)
 	}
 	if _, err := t.wait(nctx, func(s trackerState) bool { return s.seq > st0.seq }); err != nil {
 		return fail(ErrNavigation, "the browser did not start loading %s: %v", RedactURL(start.String()), err)
@@ -157,10 +162,7 @@ func (c *Chromium) navigate(ctx context.Context, rawURL string, creds *Credentia
 			return fail(ErrTooManyHops, "more than %d requests", c.opts.MaxHops)
 		}
 		if st.failed != "" {
-			if strings.Contains(st.failed, "ERR_TOO_MANY_REDIRECTS") {
-				return fail(ErrTooManyHops, "Chromium stopped a redirect loop (%s) after %d requests", st.failed, st.hops)
-			}
-			return fail(ErrNavigation, "%s", st.failed)
+			return fail(netErrorReason(st.failed), "%s after %d requests", st.failed, st.hops)
 		}
 		ps, err := chromedp.Run(nctx, chromedp.Evaluate[pageState](inspectJS))
 		if now, _ := t.state(); now.seq != st.seq {
@@ -198,7 +200,8 @@ func (c *Chromium) navigate(ctx context.Context, rawURL string, creds *Credentia
 		if creds != nil && st.status >= 400 {
 			return fail(ErrHTTPStatus, "%s answered %d%s", res.URL, st.status, quoteMessage(firstNonEmpty(ps.Message, ps.Title)))
 		}
-		if af := ps.autoSubmitForm(); af != nil && st.status < 400 {
+		// A page with a login form is never auto-submitted, even by Get: a user would stop there.
+		if af := ps.autoSubmitForm(); af != nil && st.status < 400 && ps.loginForm() == nil {
 			// The page submits it by script; give it the chance, as a user would.
 			t.expect("auto-submitted form", af.Fields)
 			wctx, wcancel := context.WithTimeout(nctx, c.opts.AutoSubmitWait)
@@ -342,6 +345,15 @@ func cookieInfos(cs []*network.Cookie) []CookieInfo {
 	}
 	sortCookieInfos(out)
 	return out
+}
+
+// netErrorReason classifies a Chromium network error text: Chromium stops redirect loops itself
+// (ERR_TOO_MANY_REDIRECTS), which is the HTTP driver's ErrTooManyHops.
+func netErrorReason(text string) error {
+	if strings.Contains(text, "ERR_TOO_MANY_REDIRECTS") {
+		return ErrTooManyHops
+	}
+	return ErrNavigation
 }
 
 func firstNonEmpty(s ...string) string {

@@ -216,7 +216,8 @@ func (d *HTTP) navigate(ctx context.Context, rawURL string, creds *Credentials) 
 		if creds != nil && resp.StatusCode >= 400 {
 			return res, loginErr(ErrHTTPStatus, res, "%s %s answered %d%s", cur.method, res.URL, resp.StatusCode, quoteMessage(messageOf(pg)))
 		}
-		if pg != nil && resp.StatusCode < 400 && (creds == nil || pg.loginForm() == nil) {
+		// A page with a login form is never auto-submitted, even by Get: a user would stop there.
+		if pg != nil && resp.StatusCode < 400 && pg.loginForm() == nil {
 			if f := pg.autoSubmitForm(); f != nil {
 				if next, err = formRequest(f, cur.url, nil, "auto-submitted form"); err != nil {
 					return res, loginErr(ErrUnsupportedForm, res, "%v", err)
