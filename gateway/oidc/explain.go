@@ -13,7 +13,7 @@ import (
 // for the event stream (the TUI inspector and scenario reports show them). They never include
 // tokens, codes, cookies or secrets.
 
-func explainNoCredentials(cfg *Config) string {
+func explainNoCredentials() string {
 	return "The request had no session cookie and no bearer token, and config.auth_methods does not include authorization_code, so the plugin cannot start a login. Send an access token (Authorization: Bearer …) or add authorization_code to auth_methods."
 }
 
@@ -49,6 +49,9 @@ func explainLoginStart(c *call, st *authState, spec cookieSpec) string {
 		if !strings.HasPrefix(ru.Path, spec.Path) && spec.Path != "/" {
 			warn = append(warn, fmt.Sprintf("authorization_cookie_path %s does not cover the redirect_uri path %s, so the cookie will not be sent on the callback.", spec.Path, ru.Path))
 		}
+	}
+	if spec.secure && !c.origin.trustworthy() {
+		warn = append(warn, "the authorization cookie is Secure but this page is plain http on "+c.info.Host+": browsers drop Secure cookies set by such origins. Use https (the tunnel) or localhost, or leave authorization_cookie_secure unset.")
 	}
 	if c.p.cfg.ResponseMode == "form_post" && spec.sameSite != http.SameSiteNoneMode {
 		warn = append(warn, "the callback is a cross-site form_post but the authorization cookie cannot be SameSite=None here (plain http on a host that is not loopback): the gateway will answer the callback with a same-origin re-POST page. Use https (the tunnel) or localhost.")

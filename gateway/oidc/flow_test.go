@@ -165,3 +165,38 @@ func keys(v url.Values) []string {
 	}
 	return out
 }
+
+func TestLoginStartWarnings(t *testing.T) {
+	tr := true
+	tests := []struct {
+		name   string
+		cfg    CookieConfig
+		o      origin
+		mode   string
+		redir  string
+		expect string
+	}{
+		{"host mismatch", CookieConfig{Name: "authorization", Path: "/", SameSite: "Default"}, origin{"http", "localhost"}, "form_post",
+			"http://127.0.0.1:8000/anything", "you started on localhost but the redirect_uri is 127.0.0.1"},
+		{"secure on plain http", CookieConfig{Name: "authorization", Path: "/", SameSite: "Default", Secure: &tr}, origin{"http", "gw.lan"}, "query",
+			"http://gw.lan/anything", "browsers drop Secure cookies"},
+		{"form_post off loopback over http", CookieConfig{Name: "authorization", Path: "/", SameSite: "Default"}, origin{"http", "gw.lan"}, "form_post",
+			"http://gw.lan/anything", "re-POST page"},
+		{"lax with form_post", CookieConfig{Name: "authorization", Path: "/", SameSite: "Lax"}, origin{"https", "x.ngrok.app"}, "form_post",
+			"https://x.ngrok.app/anything", "leave it at Default"},
+		{"path does not cover callback", CookieConfig{Name: "authorization", Path: "/app", SameSite: "Default"}, origin{"https", "x.ngrok.app"}, "query",
+			"https://x.ngrok.app/anything", "does not cover the redirect_uri path"},
+		{"all good", CookieConfig{Name: "authorization", Path: "/", SameSite: "Default"}, origin{"https", "x.ngrok.app"}, "form_post",
+			"https://x.ngrok.app/anything", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &call{p: &plugin{cfg: &Config{ResponseMode: tt.mode}}, origin: tt.o}
+			c.info.Scheme, c.info.Host = tt.o.Scheme, tt.o.Host
+			got := explainLoginStart(c, &authState{RedirectURI: tt.redir}, authorizationCookieSpec(tt.cfg, tt.o))
+			if tt.expect == "" && got != "" || !strings.Contains(got, tt.expect) {
+				t.Errorf("explanation %q, want it to mention %q", got, tt.expect)
+			}
+		})
+	}
+}

@@ -27,8 +27,8 @@ func setHeader(h http.Header, spec, value string) {
 }
 
 // setUpstreamHeaders sets the access token, id token, user info and claim headers for the
-// upstream request.
-func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]any) bool {
+// upstream request. A user info fetch that fails is reported and the header left out.
+func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]any) {
 	cfg := c.p.cfg
 	h := c.r.Header
 	if cfg.UpstreamAccessTokenHeader != "" && t.AccessToken != "" {
@@ -57,7 +57,6 @@ func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]a
 		}
 		setHeader(h, cfg.UpstreamHeadersNames[i], claimHeaderValue(v))
 	}
-	return true
 }
 
 // findClaim looks a top-level claim up in the access token, then the id token, then user info.

@@ -69,9 +69,8 @@ func (c *call) authenticated(st *authState, tokens *Tokens, idClaims map[string]
 	case "response":
 		c.loginResponse(tokens)
 	default:
-		if c.setUpstreamHeaders(tokens, accessClaims, idClaims) {
-			next.ServeHTTP(c.w, c.r)
-		}
+		c.setUpstreamHeaders(tokens, accessClaims, idClaims)
+		next.ServeHTTP(c.w, c.r)
 	}
 }
 

@@ -146,7 +146,8 @@ func (p *plugin) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		c.logout(sess)
 		return
 	}
-	if sess != nil && c.serveSession(sess, next) {
+	if sess != nil {
+		c.serveSession(sess, next)
 		return
 	}
 	if p.cfg.AuthMethods[MethodBearer] || p.cfg.AuthMethods[MethodIntrospection] {
@@ -161,6 +162,6 @@ func (p *plugin) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	}
 	c.unauthorized(failure{
 		reason:  "no suitable authorization credentials were provided",
-		explain: explainNoCredentials(p.cfg),
+		explain: explainNoCredentials(),
 	})
 }

@@ -88,9 +88,9 @@ func (c *call) writeSession(s *sessionState) (int, bool) {
 	return chunks, ok
 }
 
-// serveSession authenticates with the session. It returns false when the request should fall
-// through to the other credentials (never, today: an unusable session was already dropped).
-func (c *call) serveSession(s *sessionState, next http.Handler) bool {
+// serveSession authenticates with the session (readSession already dropped unusable ones):
+// refresh when the access token expired, required claims, headers, proxy.
+func (c *call) serveSession(s *sessionState, next http.Handler) {
 	cfg := c.p.cfg
 	now := c.p.now()
 	expires := time.Unix(s.Expires, 0)
@@ -101,12 +101,12 @@ func (c *call) serveSession(s *sessionState, next http.Handler) bool {
 			c.unauthorized(failure{reason: "access token expired and refreshing of tokens was disabled", tokenError: true,
 				description: "The access token expired",
 				explain:     "The session's access token expired and refresh_tokens is false, so the user has to log in again. Set refresh_tokens: true and request offline_access to keep sessions alive."})
-			return true
+			return
 		case s.Tokens.RefreshToken == "":
 			c.unauthorized(failure{reason: "access token expired and no refresh token is available", tokenError: true,
 				description: "The access token expired",
 				explain:     "The session's access token expired and the token response had no refresh token, so this request gets one 401 and the next one starts a new login (as Kong does). To refresh silently, add offline_access to config.scopes and allow the refresh_token grant for the client at the identity provider."})
-			return true
+			return
 		}
 		if err := c.refreshSession(s); err == nil {
 			renewed = true
@@ -114,7 +114,7 @@ func (c *call) serveSession(s *sessionState, next http.Handler) bool {
 			// Past the real expiry (not just within leeway of it): the session ends here.
 			c.unauthorized(failure{reason: "access token expired and refreshing failed: " + err.Error(), tokenError: true,
 				description: "The access token expired", explain: explainTokenError(c, err, "", "")})
-			return true
+			return
 		}
 	}
 	// Claims are decoded only when a check or a header needs them: this is the hot path.
@@ -123,7 +123,7 @@ func (c *call) serveSession(s *sessionState, next http.Handler) bool {
 		accessClaims, _ = decodeClaims(s.Tokens.AccessToken)
 	}
 	if !c.authorize(accessClaims, s.Tokens.AccessToken) {
-		return true
+		return
 	}
 	if len(cfg.UpstreamHeadersClaims) > 0 {
 		idClaims, _ = decodeClaims(s.Tokens.IDToken)
@@ -143,7 +143,6 @@ func (c *call) serveSession(s *sessionState, next http.Handler) bool {
 	stripCookies(c.r.Header, cfg.SessionCookie.Name)
 	c.setUpstreamHeaders(&s.Tokens, accessClaims, idClaims)
 	next.ServeHTTP(c.w, c.r)
-	return true
 }
 
 // refreshSession runs the refresh_token grant and updates s; the ID token, when a new one comes

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -260,5 +259,3 @@ func decodeClaims(raw string) (map[string]any, bool) {
 	}
 	return claims, true
 }
-
-func hasString(list []string, s string) bool { return slices.Contains(list, s) }
