@@ -1,0 +1,78 @@
+package oidc
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAuthMethodChoice(t *testing.T) {
+	withSecret := clientCreds{ID: "c", Secret: "s"}
+	public := clientCreds{ID: "c"}
+	tests := []struct {
+		configured string
+		advertised []string
+		c          clientCreds
+		want       string
+	}{
+		{"client_secret_post", []string{"client_secret_basic"}, withSecret, "client_secret_post"},
+		{"", []string{"client_secret_post", "client_secret_basic"}, withSecret, "client_secret_basic"},
+		{"", []string{"client_secret_post", "none"}, withSecret, "client_secret_post"},
+		{"", []string{"client_secret_basic", "none"}, public, "none"},
+		{"", nil, withSecret, "client_secret_basic"},
+		{"", nil, public, "none"},
+		{"", []string{"private_key_jwt"}, withSecret, "client_secret_basic"},
+	}
+	for _, tt := range tests {
+		if got := authMethod(tt.configured, tt.advertised, tt.c); got != tt.want {
+			t.Errorf("authMethod(%q, %v, secret=%v) = %q, want %q", tt.configured, tt.advertised, tt.c.Secret != "", got, tt.want)
+		}
+	}
+}
+
+func TestPostFormLimits(t *testing.T) {
+	var gotAuth string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth = r.Header.Get("Authorization")
+		switch r.URL.Path {
+		case "/big":
+			w.Write([]byte(`{"access_token":"` + strings.Repeat("a", maxDocument) + `"}`))
+		case "/hang":
+			<-r.Context().Done()
+		case "/redirect":
+			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
+		case "/ok":
+			w.Write([]byte(`{"access_token":"x","token_type":"bearer"}`))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	hc := newHTTPClient(300 * time.Millisecond)
+	c := clientCreds{ID: "id:1", Secret: "p@ss w+rd"}
+	call := func(path string) error {
+		_, err := postForm(t.Context(), hc, "token", srv.URL+path, url.Values{}, c, "client_secret_basic")
+		return err
+	}
+	if err := call("/big"); !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("oversized response: %v", err)
+	}
+	if err := call("/hang"); !errors.Is(err, ErrTimeout) {
+		t.Errorf("hanging endpoint: %v", err)
+	}
+	var oe *OAuthError
+	if err := call("/redirect"); !errors.As(err, &oe) || oe.Status != http.StatusTemporaryRedirect {
+		t.Errorf("redirect was followed or misreported: %v", err)
+	}
+	if err := call("/ok"); err != nil {
+		t.Fatal(err)
+	}
+	// RFC 6749 2.3.1: id and secret are form-encoded before base64.
+	raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(gotAuth, "Basic "))
+	if string(raw) != "id%3A1:p%40ss+w%2Brd" {
+		t.Errorf("Basic credentials %q are not form-encoded", raw)
+	}
+}
