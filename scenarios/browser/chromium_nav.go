@@ -153,6 +153,7 @@ func (c *Chromium) navigate(ctx context.Context, rawURL string, creds *Credentia
 
 	var progress loginProgress
 	var waitedForForm int // seq of the document already given FormWait to render a form
+	var inspectErrs int
 	for {
 		st, err := t.wait(nctx, func(s trackerState) bool { return s.settled })
 		if err != nil {
@@ -169,11 +170,13 @@ func (c *Chromium) navigate(ctx context.Context, rawURL string, creds *Credentia
 			continue // the page navigated while being inspected
 		}
 		if err != nil {
-			if nctx.Err() != nil {
+			// The document can go away under the evaluation; look again, a few times.
+			if inspectErrs++; inspectErrs > 10 || nctx.Err() != nil {
 				return fail(ErrNavigation, "inspecting the page: %v", err)
 			}
-			continue // the document went away under the evaluation; look again
+			continue
 		}
+		inspectErrs = 0
 		cur, _ := url.Parse(ps.URL)
 		if cur == nil {
 			cur = &url.URL{}
@@ -192,8 +195,8 @@ func (c *Chromium) navigate(ctx context.Context, rawURL string, creds *Credentia
 			} else {
 				progress.sentUsernameOnly = true
 			}
-			if _, err := t.wait(nctx, func(s trackerState) bool { return s.seq > st.seq }); err != nil {
-				return fail(ErrNavigation, "the login form submission did not navigate: %v", err)
+			if reason, detail := c.waitAfterSubmit(nctx, st.seq); reason != nil {
+				return fail(reason, "%s", detail)
 			}
 			continue
 		}
@@ -232,6 +235,30 @@ func (c *Chromium) navigate(ctx context.Context, rawURL string, creds *Credentia
 		c.finish(nctx, res)
 		return res, nil
 	}
+}
+
+// waitAfterSubmit waits for the navigation a login form submission causes. A script-driven
+// login page (Okta's widget) answers a wrong password in place, without navigating: when
+// nothing happens within FormWait and the page shows a login form and a message, that is the
+// answer. A nil reason means the page navigated.
+func (c *Chromium) waitAfterSubmit(ctx context.Context, seq int) (reason error, detail string) {
+	moved := func(s trackerState) bool { return s.seq > seq }
+	wctx, cancel := context.WithTimeout(ctx, c.opts.FormWait)
+	_, err := c.tracker.wait(wctx, moved)
+	cancel()
+	if err == nil {
+		return nil, ""
+	}
+	if ctx.Err() == nil {
+		ps, perr := chromedp.Run(ctx, chromedp.Evaluate[pageState](inspectJS))
+		if st, _ := c.tracker.state(); perr == nil && st.seq == seq && ps.loginForm() != nil && ps.Message != "" {
+			return ErrCredentialsRejected, "the login page answered in place" + quoteMessage(ps.Message)
+		}
+		if _, err = c.tracker.wait(ctx, moved); err == nil {
+			return nil, ""
+		}
+	}
+	return ErrNavigation, fmt.Sprintf("the login form submission did not navigate: %v", err)
 }
 
 // waitForForm polls (a script-rendered page has no event for "form drawn") until the

@@ -253,3 +253,36 @@ func assertNoSecrets(t *testing.T, res *browser.Result, l *lab) {
 		}
 	}
 }
+
+// A login page drawn by script (Okta's hosted widget) needs a real browser: Chromium waits
+// for the form, and reads a wrong password shown in place; the HTTP driver, which runs no
+// script, says it never came back.
+func TestScriptRenderedLoginPage(t *testing.T) {
+	drivers(t, func(t *testing.T, d browser.Driver) {
+		l := newLab(t)
+		start := l.startURL("127.0.0.1", "localhost", "SameSite=None; Secure", url.Values{"script": {"1"}, "prompt": {"login"}})
+		_, isHTTP := d.(*browser.HTTP)
+
+		res, err := d.Login(testContext(t), start, browser.Credentials{Username: demoUser, Password: "nope"})
+		want := browser.ErrCredentialsRejected
+		if isHTTP {
+			want = browser.ErrNotReturned
+		}
+		if !errors.Is(err, want) {
+			t.Fatalf("wrong password: %v, want %v\nhops: %s", err, want, hopsString(res))
+		}
+		if isHTTP {
+			return
+		}
+		if !strings.Contains(err.Error(), "Wrong username or password") {
+			t.Errorf("error %q does not quote the page", err)
+		}
+		res, err = d.Login(testContext(t), start, demoCreds)
+		if err != nil {
+			t.Fatalf("Login: %v\nhops: %s", err, hopsString(res))
+		}
+		if !report(t, res).LoggedIn {
+			t.Errorf("not logged in: %s", res.Body)
+		}
+	})
+}

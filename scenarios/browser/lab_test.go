@@ -23,15 +23,16 @@ import (
 // are in real life: the IdP as "localhost" and the RP as "127.0.0.1" (or the other way round,
 // or as *.test names mapped onto loopback).
 //
-// IdP:  GET /authorize?redirect_uri&state[&two_step=1][&response_mode=query][&prompt=login]
+// IdP:  GET /authorize?redirect_uri&state[&two_step=1][&response_mode=query][&prompt=login][&script=1]
 //       login form, or straight back with a code when the IdP session cookie is there
-//       POST /login, POST /password                                            checks demo/s3cret
+//       POST /identify, POST /login                                            checks demo/s3cret
+//       POST /check (the script page's fetch)                                   204 or 401
 //       GET /broken                                                            200 page, no form
 //       GET /bad                                                               400
 //       GET /loop                                                              302 to itself
 //       GET /hang                                                              never answers
 // RP:   GET /start?idp=BASE[&cookie=NAME][&attrs=Set-Cookie attributes of the state cookie]
-//                 [&idp_path=...][&two_step=1][&response_mode=query][&prompt=login]
+//                 [&idp_path=...][&two_step=1][&response_mode=query][&prompt=login][&script=1]
 //       GET|POST /callback?cookie=NAME  JSON: method, state_cookie, state_match, code_ok
 //       GET /home           JSON: logged_in
 
@@ -107,6 +108,39 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
   <button type="submit" name="action" value="signin">Sign in</button>
 </form></body></html>`))
 
+// scriptPage is a login page drawn by script after load, which checks the password with a
+// fetch and shows a wrong one in place, without navigating, as Okta's sign-in widget does.
+// Without script it shows nothing.
+var scriptPage = template.Must(template.New("script").Parse(`<!doctype html>
+<html><head><title>Sign in</title></head><body>
+<template id="tpl"><p id="msg"></p>
+<form method="post" action="/login">
+  <input type="hidden" name="redirect_uri" value="{{.RedirectURI}}">
+  <input type="hidden" name="state" value="{{.State}}">
+  <input type="hidden" name="response_mode" value="{{.ResponseMode}}">
+  <input type="text" name="username"><input type="password" name="password">
+  <button type="submit">Sign in</button>
+</form></template>
+<div id="app"></div>
+<script>
+setTimeout(() => {
+  const app = document.getElementById("app");
+  app.appendChild(document.getElementById("tpl").content.cloneNode(true));
+  const f = app.querySelector("form");
+  f.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await fetch("/check", {method: "POST", body: new URLSearchParams(new FormData(f))});
+    if (r.ok) {
+      HTMLFormElement.prototype.submit.call(f);
+    } else {
+      const m = document.getElementById("msg");
+      m.setAttribute("role", "alert");
+      m.textContent = "Wrong username or password";
+    }
+  });
+}, 200);
+</script></body></html>`))
+
 var formPostPage = template.Must(template.New("form_post").Parse(`<!doctype html>
 <html><head><title>Submit this form</title></head>
 <body onload="document.forms[0].submit()">
@@ -145,6 +179,10 @@ func (l *lab) serveIdP(w http.ResponseWriter, r *http.Request) {
 			l.respond(w, r, d)
 			return
 		}
+		if r.Form.Get("script") == "1" {
+			l.render(w, scriptPage, d, http.StatusOK)
+			return
+		}
 		d.Action, d.Step = "/login", "both"
 		if r.Form.Get("two_step") == "1" {
 			d.Action, d.Step = "/identify", "identifier"
@@ -173,6 +211,12 @@ func (l *lab) serveIdP(w http.ResponseWriter, r *http.Request) {
 		l.mu.Unlock()
 		http.SetCookie(w, &http.Cookie{Name: "idp_sid", Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		l.respond(w, r, d)
+	case "/check":
+		if r.PostForm.Get("username") != demoUser || r.PostForm.Get("password") != demoPassword {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	case "/broken":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<!doctype html><title>Oops</title><p class="error">Something went wrong</p>`)
@@ -248,7 +292,7 @@ func (l *lab) serveRP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Add("Set-Cookie", line)
 		authz := url.Values{"redirect_uri": {"http://" + r.Host + "/callback?cookie=" + name}, "state": {state}}
-		for _, k := range []string{"two_step", "response_mode", "prompt"} {
+		for _, k := range []string{"two_step", "response_mode", "prompt", "script"} {
 			if v := q.Get(k); v != "" {
 				authz.Set(k, v)
 			}
