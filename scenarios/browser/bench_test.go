@@ -30,6 +30,40 @@ func BenchmarkLogin(b *testing.B) {
 	b.Run("chromium", func(b *testing.B) { bench(b, browsertest.Chromium(b, browser.ChromiumOptions{})) })
 }
 
+// BenchmarkTutorialLogin measures the end-to-end login: gateway (tutorial decK file,
+// openid-connect plugin) -> emulator two-step login -> form_post -> token exchange -> echo.
+// The emulator's login page is shown each time (prompt=login is not available through the
+// gateway), so each iteration uses a fresh driver session for the HTTP driver; Chromium keeps
+// its session and the emulator answers from its SSO session after the first login.
+func BenchmarkTutorialLogin(b *testing.B) {
+	b.Run("http", func(b *testing.B) {
+		e := startE2E(b, nil)
+		ctx := context.Background()
+		for b.Loop() {
+			d, err := browser.NewHTTP(browser.HTTPOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			res, err := d.Login(ctx, e.gatewayURL+"/anything", demoUserCreds)
+			_ = d.Close()
+			if err != nil || echo(b, res).Method != "POST" {
+				b.Fatalf("Login: %v", err)
+			}
+		}
+	})
+	b.Run("chromium-sso", func(b *testing.B) {
+		e := startE2E(b, nil)
+		d := browsertest.Chromium(b, browser.ChromiumOptions{})
+		ctx := context.Background()
+		for b.Loop() {
+			res, err := d.Login(ctx, e.gatewayURL+"/anything", demoUserCreds)
+			if err != nil || echo(b, res).Method != "POST" {
+				b.Fatalf("Login: %v", err)
+			}
+		}
+	})
+}
+
 // BenchmarkJarLookup measures the cookie lookup the HTTP driver makes per request, with a jar
 // holding a realistic number of cookies over a few sites.
 func BenchmarkJarLookup(b *testing.B) {

@@ -35,7 +35,7 @@ type e2e struct {
 }
 
 // startE2E serves testdata/tutorial-kong.yaml; edit may change the decK text (add session).
-func startE2E(t *testing.T, edit func(string) string) *e2e {
+func startE2E(t testing.TB, edit func(string) string) *e2e {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -118,7 +118,7 @@ type echoed struct {
 	URL     string         `json:"url"`
 }
 
-func echo(t *testing.T, res *browser.Result) echoed {
+func echo(t testing.TB, res *browser.Result) echoed {
 	t.Helper()
 	var e echoed
 	if err := json.Unmarshal([]byte(strings.TrimSpace(res.Body)), &e); err != nil {
@@ -294,7 +294,7 @@ func redactToken(h string) string {
 	return h
 }
 
-type testLogWriter struct{ t *testing.T }
+type testLogWriter struct{ t testing.TB }
 
 func (w testLogWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
