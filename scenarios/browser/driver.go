@@ -53,9 +53,10 @@ type Hop struct {
 	// FormFields are the names (never the values) of the fields a form submission sent.
 	FormFields []string `json:"form_fields,omitempty"`
 	// CookiesSent and CookiesSet are cookie names. CookiesNotSent lists stored cookies that
-	// matched the URL but were withheld, with the reason ("authorization: SameSite=Lax on a
-	// cross-site POST"). CookiesRejected says which Set-Cookie headers the browser refused and
-	// why ("name: SameSite=None requires Secure").
+	// matched the URL but were withheld, with the reason ("authorization: cross-site request
+	// that is not a top-level GET, and SameSite=Lax"). CookiesRejected says which Set-Cookie headers the browser refused and
+	// why ("name: the SameSite=None attribute requires Secure"). Chromium states its own reasons
+	// ("SameSiteNoneInsecure", "SameSiteLax").
 	CookiesSent     []string `json:"cookies_sent,omitempty"`
 	CookiesNotSent  []string `json:"cookies_not_sent,omitempty"`
 	CookiesSet      []string `json:"cookies_set,omitempty"`

@@ -83,9 +83,9 @@ func NewJar(now func() time.Time) *Jar {
 var (
 	errCookieSyntax          = errors.New("unparsable Set-Cookie")
 	errCookieTooLarge        = errors.New("name and value exceed 4096 bytes")
-	errCookieSecureInsecure  = errors.New("Secure cookie set by an origin that is not trustworthy")
-	errCookieNoneNeedsSecure = errors.New("SameSite=None requires Secure")
-	errCookieDomain          = errors.New("Domain attribute does not match the host")
+	errCookieSecureInsecure  = errors.New("the Secure attribute was set by an origin that is not trustworthy (not https or loopback)")
+	errCookieNoneNeedsSecure = errors.New("the SameSite=None attribute requires Secure")
+	errCookieDomain          = errors.New("the Domain attribute does not match the host")
 	errCookiePrefix          = errors.New("__Secure-/__Host- prefix rules not met")
 	errCookieOverwriteSecure = errors.New("would overwrite a Secure cookie from an insecure origin")
 )
@@ -344,10 +344,10 @@ func (j *Jar) Lookup(u *url.URL, nav Navigation) (sent []*http.Cookie, withheld 
 
 // Reasons a stored cookie is not sent.
 var (
-	errSendSecureInsecure = errors.New("Secure cookie on a URL that is not trustworthy")
-	errSendStrict         = errors.New("SameSite=Strict on a cross-site request")
-	errSendLaxUnsafe      = errors.New("SameSite=Lax on a cross-site request that is not a top-level GET")
-	errSendDefaultLax     = errors.New("no SameSite attribute (Lax by default) on a cross-site request that is not a top-level GET, and the cookie is older than 2 minutes")
+	errSendSecureInsecure = errors.New("a Secure cookie is not sent to a URL that is not trustworthy")
+	errSendStrict         = errors.New("cross-site request and SameSite=Strict")
+	errSendLaxUnsafe      = errors.New("cross-site request that is not a top-level GET, and SameSite=Lax")
+	errSendDefaultLax     = errors.New("cross-site request that is not a top-level GET, and no SameSite attribute (Lax by default) on a cookie older than 2 minutes")
 )
 
 // crossSiteBlock says why a cookie does not go with a cross-site request (nil: it goes).

@@ -3,6 +3,7 @@ package browser_test
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -53,8 +54,21 @@ var sameSiteTable = []sameSiteRow{
 	{"SameSite=Lax, IdP and RP same site", "rp.test", "idp.rp.test", "SameSite=Lax", "", false, sent},
 }
 
-// measured collects the table as each driver measured it, for the log.
-var measured sync.Map // row name -> map[driver]outcome
+// measured collects the table as each driver measured it, for the log. callbackCookies holds,
+// per row and driver, the names of every cookie the callback request carried or withheld: the
+// drivers must agree on all of them, not only on the state cookie.
+var measured, callbackCookies sync.Map // row name -> map[driver]outcome / string
+
+// cookieNames is the sorted, comma-separated names of "name" or "name: reason" entries.
+func cookieNames(list []string) string {
+	names := make([]string, 0, len(list))
+	for _, s := range list {
+		name, _, _ := strings.Cut(s, ":")
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
 
 func TestSameSiteTable(t *testing.T) {
 	run := func(t *testing.T, driver string, d browser.Driver) {
@@ -87,6 +101,9 @@ func TestSameSiteTable(t *testing.T) {
 				}
 				m, _ := measured.LoadOrStore(row.name, &sync.Map{})
 				m.(*sync.Map).Store(driver, got)
+				cb := res.Hops[len(res.Hops)-1]
+				jars, _ := callbackCookies.LoadOrStore(row.name, &sync.Map{})
+				jars.(*sync.Map).Store(driver, "sent "+cookieNames(cb.CookiesSent)+"; withheld "+cookieNames(cb.CookiesNotSent))
 				if got != row.want {
 					t.Fatalf("state cookie %q with %q: %s, want %s\nhops: %s", name, row.attrs, got, row.want, hopsString(res))
 				}
@@ -115,7 +132,20 @@ func TestSameSiteTable(t *testing.T) {
 	t.Run("chromium", func(t *testing.T) {
 		run(t, "chromium", browsertest.Chromium(t, browser.ChromiumOptions{HostResolverRules: testResolverRules}))
 	})
-	t.Cleanup(func() { logMeasuredTable(t) })
+	t.Cleanup(func() {
+		logMeasuredTable(t)
+		for _, row := range sameSiteTable {
+			jars, ok := callbackCookies.Load(row.name)
+			if !ok {
+				continue
+			}
+			h, okH := jars.(*sync.Map).Load("http")
+			c, okC := jars.(*sync.Map).Load("chromium")
+			if okH && okC && h != c {
+				t.Errorf("%s: the callback's cookies differ\n  http:     %s\n  chromium: %s", row.name, h, c)
+			}
+		}
+	})
 }
 
 func mentions(list []string, name string) bool {
