@@ -49,7 +49,7 @@ func TestLoginFormPostAcrossSites(t *testing.T) {
 			t.Fatalf("Login: %v\nhops: %s", err, hopsString(res))
 		}
 		rep := report(t, res)
-		if rep != (callbackReport{Method: "POST", StateCookie: true, StateMatch: true, CodeOK: true, LoggedIn: true}) {
+		if rep.Method != "POST" || !rep.StateCookie || !rep.StateMatch || !rep.CodeOK || !rep.LoggedIn {
 			t.Fatalf("callback saw %+v, want a POST with the state cookie and a good code\nhops: %s", rep, hopsString(res))
 		}
 		wantHops := []string{

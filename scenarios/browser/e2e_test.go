@@ -318,8 +318,14 @@ func TestTutorialLaxStateCookieUsesRePost(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Login: %v\nhops: %s", err, hopsString(res))
 		}
-		if got := echo(t, res); got.Method != "POST" || !strings.HasPrefix(got.header("Authorization"), "Bearer ") {
+		got := echo(t, res)
+		if got.Method != "POST" || !strings.HasPrefix(got.header("Authorization"), "Bearer ") {
 			t.Fatalf("upstream saw %s with Authorization %q", got.Method, redactToken(got.header("Authorization")))
+		}
+		// The re-POST page has a no-referrer policy: Chromium sends Origin: null and no
+		// Referer, and so must the HTTP driver.
+		if o, r, sfs := got.header("Origin"), got.header("Referer"), got.header("Sec-Fetch-Site"); o != "null" || r != "" || sfs != "same-origin" {
+			t.Errorf("re-POST headers: Origin %q, Referer %q, Sec-Fetch-Site %q; want null, none, same-origin", o, r, sfs)
 		}
 		n := len(res.Hops)
 		if n < 2 {

@@ -115,6 +115,8 @@ type htmlPage struct {
 	// message is the first error/alert text on the page (an IdP's "wrong password").
 	message string
 	title   string
+	// referrerPolicy is the content of <meta name="referrer">, if any.
+	referrerPolicy string
 }
 
 func (p *htmlPage) loginForm() *htmlForm {
@@ -157,6 +159,12 @@ func parsePage(base *url.URL, body []byte) *htmlPage {
 			case atom.Title:
 				if p.title == "" {
 					p.title = textOf(n)
+				}
+			case atom.Meta:
+				if name, _ := attr(n, "name"); strings.EqualFold(name, "referrer") {
+					if c, ok := attr(n, "content"); ok && validPolicy(strings.ToLower(strings.TrimSpace(c))) {
+						p.referrerPolicy = strings.ToLower(strings.TrimSpace(c))
+					}
 				}
 			case atom.Form:
 				if form == nil { // nested forms are ignored by the HTML parser; be safe

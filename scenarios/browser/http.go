@@ -129,6 +129,8 @@ type request struct {
 	note        string
 	fields      []string
 	contentType string
+	// referrerPolicy is the initiating page's policy (Referrer-Policy header or meta tag).
+	referrerPolicy string
 }
 
 func parseStartURL(raw string) (*url.URL, error) {
@@ -179,7 +181,11 @@ func (d *HTTP) navigate(ctx context.Context, rawURL string, creds *Credentials) 
 				res.Cookies = d.jar.Infos()
 				return res, loginErr(ErrNavigation, res, "unusable Location %q", RedactURL(loc))
 			}
-			next = &request{method: http.MethodGet, url: target, initiator: cur.initiator, note: "redirect"}
+			next = &request{method: http.MethodGet, url: target, initiator: cur.initiator, note: "redirect", referrerPolicy: cur.referrerPolicy}
+			// A redirect response can set a new policy for the rest of the chain.
+			if p := headerPolicy(resp.Header); p != "" {
+				next.referrerPolicy = p
+			}
 			// Browsers keep the method and body only for 307 and 308.
 			if resp.StatusCode == http.StatusTemporaryRedirect || resp.StatusCode == http.StatusPermanentRedirect {
 				next.method, next.body, next.contentType, next.fields = cur.method, cur.body, cur.contentType, cur.fields
@@ -205,6 +211,7 @@ func (d *HTTP) navigate(ctx context.Context, rawURL string, creds *Credentials) 
 				if next, err = formRequest(f, cur.url, creds, "login form"); err != nil {
 					return res, loginErr(ErrUnsupportedForm, res, "%v", err)
 				}
+				next.referrerPolicy = pagePolicy(resp.Header, pg)
 				if f.hasPassword() {
 					progress.sentPassword = true
 				} else {
@@ -222,6 +229,7 @@ func (d *HTTP) navigate(ctx context.Context, rawURL string, creds *Credentials) 
 				if next, err = formRequest(f, cur.url, nil, "auto-submitted form"); err != nil {
 					return res, loginErr(ErrUnsupportedForm, res, "%v", err)
 				}
+				next.referrerPolicy = pagePolicy(resp.Header, pg)
 				continue
 			}
 		}
@@ -347,36 +355,4 @@ func (d *HTTP) do(ctx context.Context, r *request) (*http.Response, []byte, Hop,
 		return nil, nil, hop, fmt.Errorf("body larger than %d bytes", d.opts.MaxBodyBytes)
 	}
 	return resp, data, hop, nil
-}
-
-// setFetchMetadata adds the Origin, Referer and Sec-Fetch-* headers of a top-level navigation,
-// so servers that check them (CSRF defences) see what they would see from Chromium.
-func setFetchMetadata(h http.Header, r *request) {
-	h.Set("Sec-Fetch-Mode", "navigate")
-	h.Set("Sec-Fetch-Dest", "document")
-	switch {
-	case r.initiator == nil:
-		h.Set("Sec-Fetch-Site", "none")
-	case sameOrigin(r.initiator, r.url):
-		h.Set("Sec-Fetch-Site", "same-origin")
-	case siteOf(r.initiator) == siteOf(r.url):
-		h.Set("Sec-Fetch-Site", "same-site")
-	default:
-		h.Set("Sec-Fetch-Site", "cross-site")
-	}
-	if r.initiator == nil {
-		return
-	}
-	// strict-origin-when-cross-origin, Chromium's default referrer policy.
-	if sameOrigin(r.initiator, r.url) {
-		ref := *r.initiator
-		ref.Fragment, ref.RawFragment, ref.User = "", "", nil
-		h.Set("Referer", ref.String())
-	} else if !(strings.EqualFold(r.initiator.Scheme, "https") && !strings.EqualFold(r.url.Scheme, "https")) {
-		// No Referer on an https -> http downgrade.
-		h.Set("Referer", origin(r.initiator)+"/")
-	}
-	if r.method == http.MethodPost {
-		h.Set("Origin", origin(r.initiator))
-	}
 }

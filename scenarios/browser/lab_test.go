@@ -277,6 +277,12 @@ type callbackReport struct {
 	StateMatch  bool   `json:"state_match"`
 	CodeOK      bool   `json:"code_ok"`
 	LoggedIn    bool   `json:"logged_in"`
+	// Request headers a server can check against CSRF, as the callback saw them.
+	Origin       string `json:"origin,omitempty"`
+	Referer      string `json:"referer,omitempty"`
+	SecFetchSite string `json:"sec_fetch_site,omitempty"`
+	SecFetchMode string `json:"sec_fetch_mode,omitempty"`
+	SecFetchDest string `json:"sec_fetch_dest,omitempty"`
 }
 
 func (l *lab) serveRP(w http.ResponseWriter, r *http.Request) {
@@ -307,7 +313,11 @@ func (l *lab) serveRP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		rep := callbackReport{Method: r.Method}
+		rep := callbackReport{
+			Method: r.Method, Origin: r.Header.Get("Origin"), Referer: r.Header.Get("Referer"),
+			SecFetchSite: r.Header.Get("Sec-Fetch-Site"), SecFetchMode: r.Header.Get("Sec-Fetch-Mode"),
+			SecFetchDest: r.Header.Get("Sec-Fetch-Dest"),
+		}
 		if c, err := r.Cookie(cmpOr(r.URL.Query().Get("cookie"), "rp_state")); err == nil {
 			rep.StateCookie = true
 			rep.StateMatch = c.Value == r.Form.Get("state")
