@@ -217,12 +217,28 @@ func (c *Chromium) start(ctx context.Context) error {
 	}
 }
 
+// ProfileDir is the browser's temporary profile (user data) directory; Close removes it.
+func (c *Chromium) ProfileDir() string { return c.dataDir }
+
 // Close stops the browser and removes its profile directory.
 func (c *Chromium) Close() error {
 	c.closeOnce.Do(func() {
 		c.tabCancel()
 		c.allocCancel() // waits for the browser process to exit
-		c.closeErr = os.RemoveAll(c.dataDir)
+		c.closeErr = removeProfile(c.dataDir)
 	})
 	return c.closeErr
+}
+
+// removeProfile deletes the profile directory. Chromium's helper processes can still write
+// into it for a moment after the browser exits, so a failed removal is retried briefly.
+func removeProfile(dir string) error {
+	var err error
+	for range 20 {
+		if err = os.RemoveAll(dir); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("browser: removing the profile %s: %w", dir, err)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/oidclab/oidclab/scenarios/browser"
+	"github.com/oidclab/oidclab/scenarios/browser/browsertest"
 )
 
 func TestFindChromium(t *testing.T) {
@@ -75,5 +76,25 @@ func TestOpen(t *testing.T) {
 	_, err = browser.Open(context.Background(), browser.KindChromium, browser.Options{Chromium: browser.ChromiumOptions{ExecPath: "/nonexistent"}})
 	if !errors.Is(err, browser.ErrNoBrowser) {
 		t.Errorf("Open(chromium) without a browser = %v", err)
+	}
+}
+
+func TestChromiumCloseRemovesProfile(t *testing.T) {
+	c := browsertest.Chromium(t, browser.ChromiumOptions{})
+	dir := c.ProfileDir()
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("profile directory: %v", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("profile %s still there after Close: %v", dir, err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := c.Get(context.Background(), "http://127.0.0.1:1/"); err == nil {
+		t.Errorf("Get after Close succeeded")
 	}
 }

@@ -33,7 +33,8 @@ type Result struct {
 	Status int    `json:"status"`
 	// Body of the final page. It can hold tokens (an echo upstream shows the Authorization
 	// header), so it is never serialised.
-	Body        string `json:"-"`
+	Body string `json:"-"`
+	// ContentType is the media type of the final page ("application/json"), without parameters.
 	ContentType string `json:"content_type,omitempty"`
 	// Hops lists every top-level request in order: redirects, form posts, the final page.
 	Hops []Hop `json:"hops"`

@@ -196,7 +196,7 @@ func (d *HTTP) navigate(ctx context.Context, rawURL string, creds *Credentials) 
 		res.URL = RedactURL(cur.url.String())
 		res.Status = resp.StatusCode
 		res.Body = string(body)
-		res.ContentType = resp.Header.Get("Content-Type")
+		res.ContentType = mediaType(resp.Header.Get("Content-Type"))
 		res.Cookies = d.jar.Infos()
 
 		var pg *htmlPage
@@ -292,9 +292,17 @@ func isRedirect(status int) bool {
 	return false
 }
 
-func isHTML(contentType string) bool {
+func isHTML(mt string) bool {
+	return mt == "text/html" || mt == "application/xhtml+xml"
+}
+
+// mediaType is the lower-cased type/subtype of a Content-Type header, as Chromium reports it.
+func mediaType(contentType string) string {
 	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (mt == "text/html" || mt == "application/xhtml+xml")
+	if err != nil {
+		return ""
+	}
+	return mt
 }
 
 // do sends one top-level request with the cookies and headers a browser would send, stores
