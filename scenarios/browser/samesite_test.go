@@ -1,8 +1,11 @@
 package browser_test
 
 import (
+	"flag"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -157,9 +160,14 @@ func mentions(list []string, name string) bool {
 	return false
 }
 
+var update = flag.Bool("update", false, "rewrite testdata goldens from this run")
+
+// logMeasuredTable logs the table as measured and, when both drivers ran every row, compares it
+// with testdata/samesite-table.golden.md (the README's copy); -update rewrites the golden.
 func logMeasuredTable(t *testing.T) {
 	var b strings.Builder
-	b.WriteString("\n| state cookie | callback | HTTP driver | Chromium |\n|---|---|---|---|\n")
+	b.WriteString("| state cookie | way back | HTTP driver | Chromium |\n|---|---|---|---|\n")
+	complete := true
 	for _, row := range sameSiteTable {
 		back := "POST (form_post)"
 		if row.responseMode == "query" {
@@ -171,11 +179,29 @@ func logMeasuredTable(t *testing.T) {
 					return string(v.(outcome))
 				}
 			}
+			complete = false
 			return "not run"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.name, back, cell("http"), cell("chromium"))
 	}
-	t.Log(b.String())
+	t.Log("\n" + b.String())
+	if !complete || t.Failed() {
+		return
+	}
+	golden := filepath.Join("testdata", "samesite-table.golden.md")
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestSameSiteTable -update)", err)
+	}
+	if string(want) != b.String() {
+		t.Errorf("measured table differs from %s (-update rewrites it):\n%s", golden, b.String())
+	}
 }
 
 // TestLaxByDefaultTwoMinuteRule covers the rows of the table a real browser cannot run in a
