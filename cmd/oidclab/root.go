@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -18,8 +21,27 @@ func newRootCmd(io *ioStreams) *cobra.Command {
 		Long: `oidclab runs Kong's "OpenID Connect with the authorization code flow and Okta"
 tutorial on your machine: an embedded gateway that reads Kong's decK files, an
 embedded Okta-compatible authorization server, and a tunnel, explained hop by hop.`,
+		Example: `  # The tutorial's login on the embedded gateway and IdP, in your browser (no account needed)
+  oidclab
+
+  # Your own decK file
+  oidclab up -c kong.yaml`,
+		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	// Bare `oidclab` runs the main job: `up` on the embedded defaults, opening the browser when
+	// a person is at the terminal.
+	upOpts := &upOptions{IO: io}
+	addUpFlags(root.Flags(), upOpts)
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if !cmd.Flags().Changed("open") {
+			upOpts.Open = io.IsStdoutTTY()
+		}
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		upOpts.Plugins = plugins()
+		return upRun(ctx, upOpts)
 	}
 	root.SetIn(io.In)
 	root.SetOut(io.Out)

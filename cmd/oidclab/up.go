@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/deck"
@@ -39,6 +42,8 @@ type upOptions struct {
 	Tunnel           string
 	NgrokDomain      string
 	IdP              string
+	IdPListen        string
+	Open             bool
 	ShutdownTimeout  time.Duration
 
 	// Plugins is the registry to run (plugins() in production, fakes in tests).
@@ -79,7 +84,13 @@ Serves until interrupted (Ctrl-C or SIGTERM), then lets in-flight requests finis
 			return upRun(ctx, opts)
 		},
 	}
-	f := cmd.Flags()
+	addUpFlags(cmd.Flags(), opts)
+	return cmd
+}
+
+// addUpFlags declares up's flags; the root command shares them (bare `oidclab` is `up` with the
+// embedded defaults).
+func addUpFlags(f *pflag.FlagSet, opts *upOptions) {
 	f.StringVarP(&opts.ConfigFile, "config", "c", "", "decK state file (YAML or JSON); - reads standard input")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "proxy address (HOST:PORT; port 0 picks a free one)")
 	f.StringVar(&opts.AdminListen, "admin-listen", "127.0.0.1:8001", "admin API address, or off")
@@ -89,9 +100,10 @@ Serves until interrupted (Ctrl-C or SIGTERM), then lets in-flight requests finis
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON line with proxy_url, admin_url and public_url on stdout when ready; logs as JSON on stderr")
 	f.StringVar(&opts.Tunnel, "tunnel", "none", "public tunnel: none (ngrok and auto are not available yet)")
 	f.StringVar(&opts.NgrokDomain, "ngrok-domain", "", "reserved ngrok domain (needs --tunnel ngrok; not available yet)")
-	f.StringVar(&opts.IdP, "idp", "none", "identity provider to run alongside: none (local is not available yet)")
+	f.StringVar(&opts.IdP, "idp", "auto", "identity provider to run alongside: local (the embedded Okta-compatible IdP, which provides the tutorial's DECK_* variables), none, or auto (local without -c, none with it)")
+	f.StringVar(&opts.IdPListen, "idp-listen", "127.0.0.1:9000", "address of the embedded IdP (--idp local)")
+	f.BoolVar(&opts.Open, "open", false, "open the tutorial route in your browser once ready")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let in-flight requests finish on shutdown")
-	return cmd
 }
 
 // upRun validates the options, starts the gateway and serves until ctx is done.
@@ -103,9 +115,35 @@ func upRun(ctx context.Context, opts *upOptions) error {
 	if err != nil {
 		return err
 	}
-	logger := upLogger(opts)
+	// The logger, the hop printer and the announcement share stderr from several goroutines.
+	stderr := &lockedWriter{w: opts.IO.ErrOut}
+	logger := upLogger(opts, stderr)
 
-	cfg, err := loadUpConfig(opts)
+	// Listen first: the embedded IdP registers the gateway's real address as redirect URI.
+	proxyLn, err := listen("--listen", opts.Listen)
+	if err != nil {
+		return err
+	}
+	defer proxyLn.Close()
+	ready := upReady{ProxyURL: listenerURL(proxyLn)}
+	ready.PublicURL = ready.ProxyURL
+
+	lookup := os.LookupEnv
+	var idp *localIdP
+	if opts.IdP == "local" {
+		idp, err = startLocalIdP(ctx, opts.IdPListen, ready.ProxyURL, logger)
+		if err != nil {
+			return err
+		}
+		defer idp.Close()
+		var overridden []string
+		lookup, overridden = idp.lookupEnv()
+		if len(overridden) > 0 {
+			logger.Warn("--idp local provides these decK variables; the environment's values are not used", "variables", strings.Join(overridden, ","))
+		}
+	}
+
+	cfg, err := loadUpConfig(opts, lookup)
 	if err != nil {
 		return err
 	}
@@ -119,18 +157,11 @@ func upRun(ctx context.Context, opts *upOptions) error {
 		return asUsage(err)
 	}
 
-	proxyLn, err := listen("--listen", opts.Listen)
-	if err != nil {
-		return err
-	}
 	servers := []*http.Server{newServer(gw, logger)}
 	listeners := []net.Listener{proxyLn}
-	ready := upReady{ProxyURL: listenerURL(proxyLn)}
-	ready.PublicURL = ready.ProxyURL
 	if opts.AdminListen != "off" {
 		adminLn, err := listen("--admin-listen", opts.AdminListen)
 		if err != nil {
-			proxyLn.Close()
 			return err
 		}
 		servers = append(servers, newServer(gw.Admin(), logger))
@@ -138,12 +169,22 @@ func upRun(ctx context.Context, opts *upOptions) error {
 		u := listenerURL(adminLn)
 		ready.AdminURL = &u
 	}
+	if !opts.JSON {
+		// Every hop of a login, explained, as it happens.
+		events, unsubscribe := gw.Bus().Subscribe(256)
+		printed := make(chan struct{})
+		go func() { printHops(stderr, events); close(printed) }()
+		defer func() { unsubscribe(); <-printed }()
+	}
 
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(listeners[i]) }()
 	}
-	announce(opts, gw, ready, logger)
+	announce(opts, stderr, gw, ready, idp, logger)
+	if opts.Open {
+		openBrowser(opts.IO, ready.ProxyURL+firstRoutePath(cfg), logger)
+	}
 	if opts.ready != nil {
 		opts.ready(ready)
 	}
@@ -186,11 +227,23 @@ func validateUpOptions(opts *upOptions) error {
 	if opts.NgrokDomain != "" {
 		return usageErrorf("--ngrok-domain needs --tunnel ngrok, which is not available yet")
 	}
-	if opts.IdP != "none" {
-		return usageErrorf("--idp %s is not available yet; only --idp none is (pass your IdP in the decK file's plugin config)", opts.IdP)
+	switch opts.IdP {
+	case "auto":
+		opts.IdP = "none"
+		if opts.ConfigFile == "" {
+			opts.IdP = "local"
+		}
+	case "local", "none":
+	default:
+		return usageErrorf("--idp %q: want local, none or auto", opts.IdP)
 	}
-	if opts.ConfigFile == "" {
-		return usageErrorf("no configuration: pass a decK state file with -c FILE (or -c - for standard input)")
+	if opts.ConfigFile == "" && opts.IdP == "none" {
+		return usageErrorf("no configuration: pass a decK state file with -c FILE (or -c - for standard input), or leave out --idp none to run the tutorial against the embedded IdP")
+	}
+	if opts.IdP == "local" {
+		if _, _, err := net.SplitHostPort(opts.IdPListen); err != nil {
+			return usageErrorf("--idp-listen %q: want HOST:PORT", opts.IdPListen)
+		}
 	}
 	if opts.ShutdownTimeout <= 0 {
 		return usageErrorf("--shutdown-timeout must be positive")
@@ -240,26 +293,33 @@ func parseTrustedIPs(values []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// loadUpConfig reads the decK file named by -c. (When the embedded IdP lands, this is where a
-// missing -c turns into the tutorial's configuration.)
-func loadUpConfig(opts *upOptions) (*deck.Config, error) {
+// loadUpConfig reads the decK file named by -c, or without -c the tutorial's own decK file.
+func loadUpConfig(opts *upOptions, lookup func(string) (string, bool)) (*deck.Config, error) {
 	names := make([]string, 0, len(opts.Plugins))
 	for n := range opts.Plugins {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	cfg, err := deck.LoadFile(opts.ConfigFile, opts.IO.In, deck.Options{Plugins: names})
+	dopts := deck.Options{Plugins: names, LookupEnv: lookup}
+	if opts.ConfigFile == "" {
+		cfg, err := deck.Load(bytes.NewReader(tutorialKong), "tutorial kong.yaml (built in)", dopts)
+		if err != nil {
+			return nil, fmt.Errorf("the built-in tutorial configuration: %w", err)
+		}
+		return cfg, nil
+	}
+	cfg, err := deck.LoadFile(opts.ConfigFile, opts.IO.In, dopts)
 	if err != nil {
 		return nil, asUsage(err)
 	}
 	return cfg, nil
 }
 
-func upLogger(opts *upOptions) *slog.Logger {
+func upLogger(opts *upOptions, w io.Writer) *slog.Logger {
 	if opts.JSON {
-		return slog.New(slog.NewJSONHandler(opts.IO.ErrOut, nil))
+		return slog.New(slog.NewJSONHandler(w, nil))
 	}
-	return slog.New(slog.NewTextHandler(opts.IO.ErrOut, nil))
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 func listen(flag, addr string) (net.Listener, error) {
@@ -299,7 +359,7 @@ func newServer(h http.Handler, logger *slog.Logger) *http.Server {
 
 // announce tells the user (stderr) or the calling program (--json, stdout) that the gateway is
 // ready and where.
-func announce(opts *upOptions, gw *gateway.Gateway, ready upReady, logger *slog.Logger) {
+func announce(opts *upOptions, w io.Writer, gw *gateway.Gateway, ready upReady, idp *localIdP, logger *slog.Logger) {
 	echo := gw.EchoServices()
 	if len(echo) > 0 {
 		logger.Info("built-in echo upstream answers these services (--real-upstreams turns it off)", "services", strings.Join(echo, ","))
@@ -309,7 +369,6 @@ func announce(opts *upOptions, gw *gateway.Gateway, ready upReady, logger *slog.
 		fmt.Fprintln(opts.IO.Out, string(b))
 		return
 	}
-	w := opts.IO.ErrOut
 	cfg := gw.Config()
 	fmt.Fprintf(w, "oidclab gateway ready: %d services, %d routes, %d plugins from %s\n",
 		len(cfg.Services), len(cfg.Routes), len(cfg.Plugins), cfg.Source)
@@ -320,8 +379,23 @@ func announce(opts *upOptions, gw *gateway.Gateway, ready upReady, logger *slog.
 	for _, name := range echo {
 		fmt.Fprintf(w, "  service %q is answered by the built-in echo upstream\n", name)
 	}
-	if len(cfg.Routes) > 0 && len(cfg.Routes[0].Paths) > 0 && !strings.HasPrefix(cfg.Routes[0].Paths[0], "~") {
-		fmt.Fprintf(w, "  try: curl -i %s%s\n", ready.ProxyURL, cfg.Routes[0].Paths[0])
+	if idp != nil {
+		fmt.Fprint(w, idp.describe())
+	}
+	if p := firstRoutePath(cfg); p != "" {
+		if idp != nil {
+			fmt.Fprintf(w, "  open %s%s in a browser to log in (use this host name: the redirect URI is %s)\n", ready.ProxyURL, p, idp.redirectURI)
+		} else {
+			fmt.Fprintf(w, "  try: curl -i %s%s\n", ready.ProxyURL, p)
+		}
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+}
+
+// firstRoutePath is the first plain path of the first route, the page to open or curl.
+func firstRoutePath(cfg *deck.Config) string {
+	if len(cfg.Routes) > 0 && len(cfg.Routes[0].Paths) > 0 && !strings.HasPrefix(cfg.Routes[0].Paths[0], "~") {
+		return cfg.Routes[0].Paths[0]
+	}
+	return ""
 }

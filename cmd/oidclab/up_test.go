@@ -45,9 +45,11 @@ func TestUpUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no config", append([]string{"up"}, free...), "-c FILE"},
+		{"no config, no idp", append([]string{"up", "--idp", "none"}, free...), "-c FILE"},
+		{"idp port in use", []string{"up", "--listen", "127.0.0.1:0", "--admin-listen", "off", "--idp-listen", busy.Addr().String()}, "embedded IdP"},
+		{"bad idp listen", append([]string{"up", "--idp-listen", "9000"}, free...), "--idp-listen"},
 		{"tunnel", append([]string{"up", "-c", good, "--tunnel", "ngrok"}, free...), "--tunnel ngrok is not available yet"},
-		{"idp", append([]string{"up", "-c", good, "--idp", "local"}, free...), "--idp local is not available yet"},
+		{"idp", append([]string{"up", "-c", good, "--idp", "okta"}, free...), `--idp "okta": want local, none or auto`},
 		{"ngrok domain", append([]string{"up", "-c", good, "--ngrok-domain", "x.ngrok.app"}, free...), "--ngrok-domain"},
 		{"remote admin", []string{"up", "-c", good, "--listen", "127.0.0.1:0", "--admin-listen", "0.0.0.0:0"}, "--admin-allow-remote"},
 		{"bad admin address", []string{"up", "-c", good, "--listen", "127.0.0.1:0", "--admin-listen", "8001"}, "want HOST:PORT or off"},

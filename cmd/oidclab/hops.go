@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/oidclab/oidclab/gateway"
+)
+
+// printHops writes each login hop the gateway reports, with its explanation, until events is
+// closed. Events carry claims and explanations only, so nothing secret can reach the screen.
+func printHops(w io.Writer, events <-chan gateway.Event) {
+	for e := range events {
+		if line := formatHop(e); line != "" {
+			fmt.Fprint(w, line)
+		}
+	}
+}
+
+// formatHop renders one event, or "" for events not worth a line (plain proxied requests that
+// succeeded are in the access log already).
+func formatHop(e gateway.Event) string {
+	mark := "→"
+	switch e.Kind {
+	case gateway.EventRequestProxied:
+		if e.Status < 400 {
+			return ""
+		}
+		mark = "✗"
+	case gateway.EventAuthFailed, gateway.EventIDTokenRejected, gateway.EventError:
+		mark = "✗"
+	case gateway.EventIDTokenVerified, gateway.EventSessionIssued, gateway.EventSessionRefreshed:
+		mark = "✓"
+	case gateway.EventCallbackReceived:
+		if e.Status >= 400 {
+			mark = "✗"
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", e.Time.Format("15:04:05"), mark)
+	if e.Method != "" {
+		fmt.Fprintf(&b, " %s %s", e.Method, e.Path)
+	}
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " %d", e.Status)
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = string(e.Kind)
+	}
+	fmt.Fprintf(&b, "  %s", msg)
+	if e.Kind == gateway.EventIDTokenVerified {
+		b.WriteString(claimSummary(e.Attrs))
+	}
+	b.WriteString("\n")
+	if e.Explain != "" {
+		for _, line := range strings.Split(e.Explain, "\n") {
+			fmt.Fprintf(&b, "           %s\n", line)
+		}
+	}
+	return b.String()
+}
+
+// claimSummary names who logged in, from the public claims the plugin attached.
+func claimSummary(attrs map[string]any) string {
+	var parts []string
+	for _, k := range []string{"sub", "preferred_username", "email"} {
+		if v, ok := attrs[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+		}
+	}
+	if len(parts) == 0 {
+		keys := make([]string, 0, len(attrs))
+		for k := range attrs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts = keys
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, " ") + ")"
+}
