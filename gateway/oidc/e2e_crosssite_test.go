@@ -99,9 +99,17 @@ func TestE2EChromium(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		session bool
-	}{{"tutorial", false}, {"tutorial with session", true}} {
+		extra   string
+	}{
+		{"tutorial", false, ""},
+		{"tutorial with session", true, ""},
+		// Chromium withholds a Lax state cookie on the IdP's cross-site POST; the re-POST page's
+		// script (allowed by its CSP hash) resubmits same-origin. The driver would submit a stuck
+		// form itself only after AutoSubmitWait, so a CSP mistake shows as a timeout.
+		{"lax state cookie rescued by the re-POST page", false, "      authorization_cookie_same_site: Lax\n"},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			l := startLabOn(t, "localhost", emulator.Default(), "", func(y string, _ *emulator.Server) string {
+			l := startLabOn(t, "localhost", emulator.Default(), tt.extra, func(y string, _ *emulator.Server) string {
 				if tt.session {
 					y = strings.Replace(y, "        - authorization_code\n", "        - authorization_code\n        - session\n", 1)
 				}
@@ -109,7 +117,7 @@ func TestE2EChromium(t *testing.T) {
 			})
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
-			c, err := browser.NewChromium(ctx, browser.ChromiumOptions{})
+			c, err := browser.NewChromium(ctx, browser.ChromiumOptions{AutoSubmitWait: time.Minute, Timeout: 90 * time.Second})
 			if err != nil {
 				t.Fatalf("chromium: %v", err)
 			}
@@ -123,6 +131,15 @@ func TestE2EChromium(t *testing.T) {
 			}
 			if len(l.of(gateway.EventIDTokenVerified)) != 1 {
 				t.Fatal("no verified id token")
+			}
+			if tt.extra != "" {
+				var reposted bool
+				for _, e := range l.of(gateway.EventCallbackReceived) {
+					reposted = reposted || strings.Contains(e.Message, "re-POST")
+				}
+				if !reposted {
+					t.Error("Chromium sent the Lax cookie cross-site: the re-POST page was not exercised")
+				}
 			}
 			res, err = c.Get(ctx, l.gwURL+"/anything/next")
 			if err != nil {
