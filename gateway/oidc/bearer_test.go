@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,7 +177,7 @@ func TestKongErrors(t *testing.T) {
 	})
 	t.Run("New does no network I/O", func(t *testing.T) {
 		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["issuer"] = "http://127.0.0.1:1" })
-		if h.p.disc.md != nil || h.p.disc.lastErr != nil {
+		if h.p.disc.md.Load() != nil || !h.p.disc.lastAttempt.IsZero() || h.op.JWKSFetches() != 0 {
 			t.Error("discovery ran at construction")
 		}
 	})
@@ -210,5 +211,46 @@ func TestMultipleClients(t *testing.T) {
 	}
 	if resp, _ := h.callback(h.authorize(q), ck); resp.StatusCode != http.StatusOK {
 		t.Fatalf("second client login: %d (events:%s)", resp.StatusCode, h.events.summary())
+	}
+}
+
+// Concurrent bearer requests, some with forged key ids: honest tokens pass, forged ones fail,
+// and the forged kids cost at most one JWKS refetch (run with -race).
+func TestBearerConcurrent(t *testing.T) {
+	h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["auth_methods"] = []any{"bearer"} })
+	good := h.op.Sign(accessClaims(h.op))
+	forged := h.op.SignForged(accessClaims(h.op), oidctest.Forge{Key: oidctest.NewKey(), Kid: "forged"})
+	var wg sync.WaitGroup
+	errs := make(chan string, 200)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 10 {
+				tok, want := good, http.StatusOK
+				if (i+j)%5 == 0 {
+					tok, want = forged, http.StatusUnauthorized
+				}
+				req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/api", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					continue
+				}
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					errs <- http.StatusText(resp.StatusCode)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := h.op.JWKSFetches(); n > 2 {
+		t.Errorf("%d JWKS fetches, want at most 2 (load + one refetch)", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,7 +55,8 @@ func normalizeIssuer(s string) (discoveryURL, issuer string) {
 }
 
 // discoverer fetches the discovery document once, lazily, and again on demand at most once per
-// rediscovery lifetime.
+// rediscovery lifetime. Readers never wait for a refetch: the current document is an atomic
+// pointer, and fetches are serialised on their own lock.
 type discoverer struct {
 	url       string
 	issuer    string
@@ -63,19 +65,24 @@ type discoverer struct {
 	lifetime  time.Duration
 	now       func() time.Time
 
-	mu          sync.Mutex
-	md          *Metadata
+	md atomic.Pointer[Metadata]
+
+	fetchMu     sync.Mutex // held during a fetch; guards the fields below
 	fetchedAt   time.Time
 	lastAttempt time.Time
 	lastErr     error
 }
 
-// get returns the cached metadata, fetching it on first use.
+// get returns the cached metadata, fetching it on first use. Failed first fetches are retried
+// at most once per retryFailedDiscovery, so a down IdP is not asked on every request.
 func (d *discoverer) get(ctx context.Context) (*Metadata, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.md != nil {
-		return d.md, nil
+	if md := d.md.Load(); md != nil {
+		return md, nil
+	}
+	d.fetchMu.Lock()
+	defer d.fetchMu.Unlock()
+	if md := d.md.Load(); md != nil {
+		return md, nil
 	}
 	if d.lastErr != nil && d.now().Sub(d.lastAttempt) < retryFailedDiscovery {
 		return nil, d.lastErr
@@ -84,11 +91,13 @@ func (d *discoverer) get(ctx context.Context) (*Metadata, error) {
 }
 
 // rediscover refetches when the last fetch is older than the lifetime; it returns whether the
-// metadata was refreshed.
+// metadata was refreshed. A refetch already in flight is not repeated.
 func (d *discoverer) rediscover(ctx context.Context) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.md != nil && d.now().Sub(d.fetchedAt) < d.lifetime {
+	if !d.fetchMu.TryLock() {
+		return false
+	}
+	defer d.fetchMu.Unlock()
+	if d.md.Load() != nil && d.now().Sub(d.fetchedAt) < d.lifetime {
 		return false
 	}
 	_, err := d.fetchLocked(ctx)
@@ -100,13 +109,14 @@ func (d *discoverer) fetchLocked(ctx context.Context) (*Metadata, error) {
 	md, err := d.fetch(ctx)
 	if err != nil {
 		d.lastErr = err
-		if d.md != nil {
+		if prev := d.md.Load(); prev != nil {
 			// Keep serving the previous document, as Kong does.
-			return d.md, nil
+			return prev, nil
 		}
 		return nil, err
 	}
-	d.md, d.fetchedAt, d.lastErr = md, d.now(), nil
+	d.fetchedAt, d.lastErr = d.now(), nil
+	d.md.Store(md)
 	return md, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -23,33 +24,42 @@ var (
 
 // jwks caches the provider's signing keys. An unknown key id triggers one refetch, and refetches
 // are rate limited to one per minGap, so a stream of forged tokens with random kids cannot make
-// the gateway hammer the provider. The first fetch is not rate limited.
+// the gateway hammer the provider. The first fetch is not rate limited. Tokens with a known kid
+// never wait for a fetch: the key list is an atomic pointer.
 type jwks struct {
-	uri func(ctx context.Context) (string, error)
+	uri    func(ctx context.Context) (string, error)
+	client *http.Client
+	minGap time.Duration
+	now    func() time.Time
 	// rediscover refreshes the discovery document before an unknown-kid refetch (the jwks_uri
 	// may have moved, as Kong assumes); it is rate limited on its own.
 	rediscover func(ctx context.Context)
-	client     *http.Client
-	minGap     time.Duration
-	now        func() time.Time
 
-	mu          sync.Mutex
-	keys        []jose.JSONWebKey
-	loaded      bool
+	keys atomic.Pointer[[]jose.JSONWebKey]
+
+	fetchMu     sync.Mutex // held during a fetch; guards the fields below
 	lastRefetch time.Time
-	fetches     int // for tests: how often the provider was asked
+	fetches     int // how often the provider was asked
 }
 
 // lookup returns the keys that may have signed a token with this kid and alg.
 func (k *jwks) lookup(ctx context.Context, kid, alg string) ([]jose.JSONWebKey, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if !k.loaded {
+	if keys := k.keys.Load(); keys != nil {
+		if m := matchKeys(*keys, kid, alg); len(m) > 0 {
+			return m, nil
+		}
+	}
+	k.fetchMu.Lock()
+	defer k.fetchMu.Unlock()
+	keys := k.keys.Load()
+	if keys == nil {
 		if err := k.fetchLocked(ctx); err != nil {
 			return nil, err
 		}
+		keys = k.keys.Load()
 	}
-	if m := matchKeys(k.keys, kid, alg); len(m) > 0 {
+	if m := matchKeys(*keys, kid, alg); len(m) > 0 {
+		// Loaded, or refetched by a request that waited before us.
 		return m, nil
 	}
 	if !k.lastRefetch.IsZero() && k.now().Sub(k.lastRefetch) < k.minGap {
@@ -62,7 +72,7 @@ func (k *jwks) lookup(ctx context.Context, kid, alg string) ([]jose.JSONWebKey, 
 	if err := k.fetchLocked(ctx); err != nil {
 		return nil, err
 	}
-	if m := matchKeys(k.keys, kid, alg); len(m) > 0 {
+	if m := matchKeys(*k.keys.Load(), kid, alg); len(m) > 0 {
 		return m, nil
 	}
 	return nil, ErrUnknownKey
@@ -101,7 +111,7 @@ func (k *jwks) fetchLocked(ctx context.Context) error {
 		}
 		keys = append(keys, key)
 	}
-	k.keys, k.loaded = keys, true
+	k.keys.Store(&keys)
 	return nil
 }
 
