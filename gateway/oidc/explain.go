@@ -192,6 +192,8 @@ func explainTokenRejected(c *call, err error, what string) string {
 		return "The " + what + " is signed with an algorithm the gateway does not accept (" + te.Err.Error() + "). Only the algorithms the provider advertises in id_token_signing_alg_values_supported are accepted, never none, and HS* only with enable_hs_signatures."
 	case "kid":
 		return "No key in the provider's JWKS matches the " + what + "'s key id, even after refetching the JWKS: the token was signed by another server, or the keys rotated and the old token is no longer valid. Refetches are rate limited to one per rediscovery_lifetime."
+	case "jwks":
+		return "The gateway could not download the provider's signing keys (jwks_uri from discovery) to check the " + what + ": check that the identity provider is reachable from the gateway and its JWKS endpoint answers."
 	case "signature":
 		return "The " + what + "'s signature does not verify with the provider's keys: the token was altered or forged, or comes from another server."
 	case "at_hash":

@@ -20,6 +20,7 @@ var (
 	ErrAlgNotAllowed  = errors.New("oidc: token signing algorithm is not allowed")
 	ErrBadSignature   = errors.New("oidc: token signature does not verify")
 	ErrMalformedToken = errors.New("oidc: token is not a signed JWT")
+	ErrJWKSFetch      = errors.New("oidc: could not fetch the provider's JWKS")
 )
 
 // jwks caches the provider's signing keys. An unknown key id triggers one refetch, and refetches
@@ -39,7 +40,6 @@ type jwks struct {
 
 	fetchMu     sync.Mutex // held during a fetch; guards the fields below
 	lastRefetch time.Time
-	fetches     int // how often the provider was asked
 }
 
 // lookup returns the keys that may have signed a token with this kid and alg.
@@ -86,16 +86,15 @@ func (k *jwks) fetchLocked(ctx context.Context) error {
 	if uri == "" {
 		return errors.New("oidc: the provider's discovery document has no jwks_uri")
 	}
-	k.fetches++
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	status, err := getJSON(ctx, k.client, uri, &set)
 	if err != nil {
-		return fmt.Errorf("oidc: fetch JWKS %s: %w", uri, err)
+		return fmt.Errorf("%w %s: %w", ErrJWKSFetch, uri, redactURLError(err))
 	}
 	if status != http.StatusOK {
-		return fmt.Errorf("oidc: fetch JWKS %s: status %d", uri, status)
+		return fmt.Errorf("%w %s: status %d", ErrJWKSFetch, uri, status)
 	}
 	keys := make([]jose.JSONWebKey, 0, len(set.Keys))
 	for _, raw := range set.Keys {

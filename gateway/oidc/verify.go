@@ -183,13 +183,15 @@ func classify(err error) error {
 		return &TokenError{Check: "signature", Err: err}
 	case errors.Is(err, ErrMalformedToken):
 		return &TokenError{Check: "format", Err: err}
+	case errors.Is(err, ErrJWKSFetch):
+		return &TokenError{Check: "jwks", Err: err}
 	}
 	msg := err.Error()
 	// go-oidc wraps key set errors with %v, which loses the chain: match their text.
 	for _, s := range []struct {
 		err   error
 		check string
-	}{{ErrUnknownKey, "kid"}, {ErrBadSignature, "signature"}, {ErrAlgNotAllowed, "alg"}, {ErrMalformedToken, "format"}} {
+	}{{ErrUnknownKey, "kid"}, {ErrBadSignature, "signature"}, {ErrAlgNotAllowed, "alg"}, {ErrMalformedToken, "format"}, {ErrJWKSFetch, "jwks"}} {
 		if strings.Contains(msg, s.err.Error()) {
 			return &TokenError{Check: s.check, Err: errors.New(strings.TrimPrefix(msg, "failed to verify signature: "))}
 		}
