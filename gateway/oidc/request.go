@@ -138,6 +138,7 @@ func (c *call) setPostForm(form url.Values) {
 	c.form = form
 	c.r.Body = io.NopCloser(strings.NewReader(body))
 	c.r.ContentLength = int64(len(body))
+	c.r.TransferEncoding = nil // the new body has a known length
 	c.r.Header.Set("Content-Length", strconv.Itoa(len(body)))
 }
 
