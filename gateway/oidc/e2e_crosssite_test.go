@@ -11,6 +11,7 @@ import (
 	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/okta/emulator"
 	"github.com/oidclab/oidclab/scenarios/browser"
+	"github.com/oidclab/oidclab/scenarios/browser/browsertest"
 )
 
 // slowUser is a browser clock that jumps three minutes when the user submits the IdP's login
@@ -117,11 +118,7 @@ func TestE2EChromium(t *testing.T) {
 			})
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
-			c, err := browser.NewChromium(ctx, browser.ChromiumOptions{AutoSubmitWait: time.Minute, Timeout: 90 * time.Second})
-			if err != nil {
-				t.Fatalf("chromium: %v", err)
-			}
-			t.Cleanup(func() { c.Close() })
+			c := browsertest.Chromium(t, browser.ChromiumOptions{AutoSubmitWait: time.Minute, Timeout: 90 * time.Second})
 			res, err := c.Login(ctx, l.gwURL+"/anything", demo)
 			if err != nil {
 				t.Fatalf("login: %v", err)
