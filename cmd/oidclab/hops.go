@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/oidclab/oidclab/gateway"
 )
@@ -25,10 +26,10 @@ func formatHop(e gateway.Event) string {
 	mark := "→"
 	switch e.Kind {
 	case gateway.EventRequestProxied:
-		if e.Status < 400 {
-			return ""
+		mark = "✓"
+		if e.Status >= 400 {
+			mark = "✗"
 		}
-		mark = "✗"
 	case gateway.EventAuthFailed, gateway.EventIDTokenRejected, gateway.EventError:
 		mark = "✗"
 	case gateway.EventIDTokenVerified, gateway.EventSessionIssued, gateway.EventSessionRefreshed:
@@ -48,7 +49,7 @@ func formatHop(e gateway.Event) string {
 	}
 	msg := e.Message
 	if msg == "" {
-		msg = string(e.Kind)
+		msg = defaultHopMessage(e)
 	}
 	fmt.Fprintf(&b, "  %s", msg)
 	if e.Kind == gateway.EventIDTokenVerified {
@@ -61,6 +62,21 @@ func formatHop(e gateway.Event) string {
 		}
 	}
 	return b.String()
+}
+
+// defaultHopMessage says what a bare event means.
+func defaultHopMessage(e gateway.Event) string {
+	if e.Kind != gateway.EventRequestProxied {
+		return string(e.Kind)
+	}
+	switch {
+	case e.Route == "" && e.Status == 404:
+		return "no route matched"
+	case e.Service != "":
+		return fmt.Sprintf("answered via %s in %s", e.Service, e.Latency.Round(10*time.Microsecond))
+	default:
+		return fmt.Sprintf("answered in %s", e.Latency.Round(10*time.Microsecond))
+	}
 }
 
 // claimSummary names who logged in, from the public claims the plugin attached.

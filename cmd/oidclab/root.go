@@ -38,6 +38,10 @@ embedded Okta-compatible authorization server, and a tunnel, explained hop by ho
 		if !cmd.Flags().Changed("open") {
 			upOpts.Open = io.IsStdoutTTY()
 		}
+		if !cmd.Flags().Changed("log-level") {
+			// The walkthrough explains each hop itself; the access log would drown it.
+			upOpts.LogLevel = "warn"
+		}
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		upOpts.Plugins = plugins()

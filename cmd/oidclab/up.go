@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,6 +46,7 @@ type upOptions struct {
 	IdPListen        string
 	Open             bool
 	ShutdownTimeout  time.Duration
+	LogLevel         string
 
 	// Plugins is the registry to run (plugins() in production, fakes in tests).
 	Plugins gateway.Plugins
@@ -104,6 +106,7 @@ func addUpFlags(f *pflag.FlagSet, opts *upOptions) {
 	f.StringVar(&opts.IdPListen, "idp-listen", "127.0.0.1:9000", "address of the embedded IdP (--idp local)")
 	f.BoolVar(&opts.Open, "open", false, "open the tutorial route in your browser once ready")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let in-flight requests finish on shutdown")
+	f.StringVar(&opts.LogLevel, "log-level", "info", "stderr log level: debug, info (one access-log line per request), warn or error")
 }
 
 // upRun validates the options, starts the gateway and serves until ctx is done.
@@ -117,7 +120,10 @@ func upRun(ctx context.Context, opts *upOptions) error {
 	}
 	// The logger, the hop printer and the announcement share stderr from several goroutines.
 	stderr := &lockedWriter{w: opts.IO.ErrOut}
-	logger := upLogger(opts, stderr)
+	logger, err := upLogger(opts, stderr)
+	if err != nil {
+		return err
+	}
 
 	// Listen first: the embedded IdP registers the gateway's real address as redirect URI.
 	proxyLn, err := listen("--listen", opts.Listen)
@@ -315,11 +321,16 @@ func loadUpConfig(opts *upOptions, lookup func(string) (string, bool)) (*deck.Co
 	return cfg, nil
 }
 
-func upLogger(opts *upOptions, w io.Writer) *slog.Logger {
-	if opts.JSON {
-		return slog.New(slog.NewJSONHandler(w, nil))
+func upLogger(opts *upOptions, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level // "" is info, for callers that build upOptions in code
+	if err := level.UnmarshalText([]byte(cmp.Or(opts.LogLevel, "info"))); err != nil {
+		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", opts.LogLevel)
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	ho := &slog.HandlerOptions{Level: level}
+	if opts.JSON {
+		return slog.New(slog.NewJSONHandler(w, ho)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, ho)), nil
 }
 
 func listen(flag, addr string) (net.Listener, error) {

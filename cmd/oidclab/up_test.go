@@ -59,6 +59,7 @@ func TestUpUsageErrors(t *testing.T) {
 		{"port in use", []string{"up", "-c", good, "--listen", busy.Addr().String(), "--admin-listen", "off"}, "cannot listen on " + busy.Addr().String()},
 		{"admin port in use", []string{"up", "-c", good, "--listen", "127.0.0.1:0", "--admin-listen", busy.Addr().String()}, "--admin-listen"},
 		{"unknown flag", []string{"up", "--nope"}, "unknown flag"},
+		{"bad log level", append([]string{"up", "-c", good, "--log-level", "loud"}, free...), `--log-level "loud"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

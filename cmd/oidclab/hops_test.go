@@ -1,0 +1,56 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oidclab/oidclab/gateway"
+)
+
+func TestFormatHop(t *testing.T) {
+	at := time.Date(2026, 11, 28, 5, 10, 8, 0, time.UTC)
+	tests := []struct {
+		name string
+		e    gateway.Event
+		want string
+	}{
+		{"login started", gateway.Event{Time: at, Kind: gateway.EventLoginStarted, Method: "GET", Path: "/anything", Status: 302,
+			Message: "login started", Explain: "you started on localhost\nbut the redirect_uri is 127.0.0.1"},
+			"05:10:08 → GET /anything 302  login started\n           you started on localhost\n           but the redirect_uri is 127.0.0.1\n"},
+		{"verified names the user", gateway.Event{Time: at, Kind: gateway.EventIDTokenVerified, Method: "POST", Path: "/anything",
+			Message: "id token verified", Attrs: map[string]any{"sub": "00u1", "email": "a@example.com", "name": "A"}},
+			"05:10:08 ✓ POST /anything  id token verified (sub=00u1 email=a@example.com)\n"},
+		{"refusal", gateway.Event{Time: at, Kind: gateway.EventAuthFailed, Method: "GET", Path: "/anything", Status: 401, Message: "nonce mismatch"},
+			"05:10:08 ✗ GET /anything 401  nonce mismatch\n"},
+		{"proxied", gateway.Event{Time: at, Kind: gateway.EventRequestProxied, Method: "GET", Path: "/anything", Status: 200,
+			Service: "example-service", Latency: 1234567 * time.Nanosecond},
+			"05:10:08 ✓ GET /anything 200  answered via example-service in 1.23ms\n"},
+		{"no route", gateway.Event{Time: at, Kind: gateway.EventRequestProxied, Method: "GET", Path: "/x", Status: 404},
+			"05:10:08 ✗ GET /x 404  no route matched\n"},
+		{"config", gateway.Event{Time: at, Kind: gateway.EventConfigApplied}, "05:10:08 →  config.applied\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := formatHop(tt.e); got != tt.want {
+				t.Errorf("formatHop:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPrintHopsDrains: the printer writes every event and returns when the channel closes.
+func TestPrintHopsDrains(t *testing.T) {
+	ch := make(chan gateway.Event, 2)
+	ch <- gateway.Event{Kind: gateway.EventLogout, Message: "logged out"}
+	ch <- gateway.Event{Kind: gateway.EventSessionIssued, Message: "session cookie issued"}
+	close(ch)
+	var b strings.Builder
+	printHops(&b, ch)
+	if !strings.Contains(b.String(), "→  logged out") {
+		t.Errorf("missing logout line: %q", b.String())
+	}
+	if !strings.Contains(b.String(), "✓  session cookie issued") {
+		t.Errorf("missing session line: %q", b.String())
+	}
+}
