@@ -304,7 +304,7 @@ func (g *Gateway) adminCreatePlugin(w http.ResponseWriter, r *http.Request) {
 			return &inputError{probs}
 		}
 		if p.ID == "" {
-			p.ID = newUUID()
+			p.ID = deck.NewID()
 		}
 		if findPlugin(cfg, p.ID) >= 0 {
 			return &inputError{[]deck.Problem{{Path: "id", Message: "already exists with value '" + p.ID + "'"}}}

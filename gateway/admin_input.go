@@ -36,7 +36,7 @@ func applyPluginInput(cfg *deck.Config, p *deck.Plugin, in map[string]any, creat
 			p.Name = s
 		case "id":
 			s, ok := v.(string)
-			if !ok || !uuidRE.MatchString(s) {
+			if !ok || !deck.IsUUID(s) {
 				bad(k, "expected a valid UUID")
 				continue
 			}
@@ -109,8 +109,6 @@ func applyPluginInput(cfg *deck.Config, p *deck.Plugin, in map[string]any, creat
 	}
 	return probs
 }
-
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // resolveForeign reads {"id": ...}, {"name": ...} or a bare id/name, and returns the name the
 // decK config refers to the entity by ("" for null).

@@ -41,7 +41,7 @@ type compiledRoute struct {
 // compile validates cfg and builds everything a request needs. cfg is owned by the result.
 func (g *Gateway) compile(cfg *deck.Config) (*snapshot, error) {
 	errs := &deck.Errors{Source: cfg.Source}
-	assignIDs(cfg)
+	cfg.AssignIDs()
 	snap := &snapshot{cfg: cfg}
 
 	byRef := map[string]*compiledService{}

@@ -69,7 +69,7 @@ func New(cfg *deck.Config, opts Options) (*Gateway, error) {
 		plugins: opts.Plugins,
 		trusted: opts.TrustedIPs,
 		echo:    opts.Echo,
-		nodeID:  newUUID(),
+		nodeID:  deck.NewID(),
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
@@ -105,7 +105,7 @@ func New(cfg *deck.Config, opts Options) (*Gateway, error) {
 // Config returns a deep copy of the configuration being served, with the ids the gateway
 // assigned to entities that had none.
 func (g *Gateway) Config() *deck.Config {
-	return cloneConfig(g.current.Load().cfg)
+	return g.current.Load().cfg.Clone()
 }
 
 // EchoServices names the services answered by the in-process echo upstream.
@@ -128,7 +128,7 @@ func (g *Gateway) Bus() *Bus { return g.bus }
 func (g *Gateway) Apply(cfg *deck.Config) error {
 	g.applyMu.Lock()
 	defer g.applyMu.Unlock()
-	return g.applyLocked(cloneConfig(cfg))
+	return g.applyLocked(cfg.Clone())
 }
 
 // Update applies the configuration edit makes to a copy of the current one; edits are
@@ -137,7 +137,7 @@ func (g *Gateway) Apply(cfg *deck.Config) error {
 func (g *Gateway) Update(edit func(cfg *deck.Config) error) error {
 	g.applyMu.Lock()
 	defer g.applyMu.Unlock()
-	cfg := cloneConfig(g.current.Load().cfg)
+	cfg := g.current.Load().cfg.Clone()
 	if err := edit(cfg); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/oidclab/oidclab/gateway/deck"
@@ -75,13 +76,15 @@ func TestApplyRejectsAndKeepsRunningConfig(t *testing.T) {
 }
 
 func TestConfigIsACopyWithStableIDs(t *testing.T) {
-	cfg := &deck.Config{Services: []deck.Service{svc("s")}, Plugins: []deck.Plugin{{Name: "p", Enabled: true, Config: map[string]any{"k": []any{"v"}}}}}
+	cfg := &deck.Config{Services: []deck.Service{svc("s")}, Plugins: []deck.Plugin{{Name: "p", Enabled: true,
+		Config: map[string]any{"k": []any{"v"}}, Protocols: []string{"http", "https"}}}}
 	g := newTestGateway(t, cfg, Options{Plugins: Plugins{"p": tagFactory}})
 	c1 := g.Config()
 	c1.Services[0].Name = "mutated"
 	c1.Plugins[0].Config["k"].([]any)[0] = "mutated"
+	c1.Plugins[0].Protocols[0] = "mutated"
 	c2 := g.Config()
-	if c2.Services[0].Name != "s" || c2.Plugins[0].Config["k"].([]any)[0] != "v" {
+	if c2.Services[0].Name != "s" || c2.Plugins[0].Config["k"].([]any)[0] != "v" || c2.Plugins[0].Protocols[0] != "http" {
 		t.Errorf("Config() shares state with the gateway: %+v", c2)
 	}
 	if cfg.Services[0].ID != "" {
@@ -90,6 +93,17 @@ func TestConfigIsACopyWithStableIDs(t *testing.T) {
 	g2 := newTestGateway(t, cfg, Options{Plugins: Plugins{"p": tagFactory}})
 	if g2.Config().Services[0].ID != c2.Services[0].ID || c2.Services[0].ID == "" {
 		t.Error("generated ids are not deterministic")
+	}
+	// A config built in code gets the ids the decK loader derives for the same entities, so an
+	// admin URL stays valid whichever way the configuration arrived.
+	loaded, err := deck.Load(strings.NewReader("_format_version: \"3.0\"\nservices:\n- name: s\n  url: http://s.test\nplugins:\n- name: p\n"),
+		"ids.yaml", deck.Options{Plugins: []string{"p"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Services[0].ID != loaded.Services[0].ID || c2.Plugins[0].ID != loaded.Plugins[0].ID {
+		t.Errorf("ids in code %s/%s, from a file %s/%s", c2.Services[0].ID, c2.Plugins[0].ID,
+			loaded.Services[0].ID, loaded.Plugins[0].ID)
 	}
 }
 

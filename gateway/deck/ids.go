@@ -1,6 +1,7 @@
 package deck
 
 import (
+	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
 	"regexp"
@@ -22,6 +23,20 @@ func DeriveID(key string) string {
 	copy(u[:], h.Sum(nil))
 	u[6] = (u[6] & 0x0f) | 0x50 // version 5
 	u[8] = (u[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return formatUUID(u)
+}
+
+// NewID returns a random (version 4) UUID, for entities created through the admin API: Kong
+// gives those a fresh id, so one deleted and created again is a different entity.
+func NewID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:])      // never fails: crypto/rand panics rather than return an error
+	u[6] = (u[6] & 0x0f) | 0x40 // version 4
+	u[8] = (u[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return formatUUID(u)
+}
+
+func formatUUID(u [16]byte) string {
 	var buf [36]byte
 	hex.Encode(buf[0:8], u[0:4])
 	buf[8] = '-'
@@ -39,6 +54,14 @@ var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 
 // IsUUID reports whether s is a UUID as Kong accepts ids (any version, hex in either case).
 func IsUUID(s string) bool { return uuidRE.MatchString(s) }
+
+// AssignIDs gives every entity without an id the one Load would derive for it, so a Config
+// built in code gets ids that stay the same across applies, as a loaded file's do.
+func (c *Config) AssignIDs() {
+	derived := map[string]bool{}
+	assignEntityIDs(c, derived)
+	assignPluginIDs(c, derived)
+}
 
 // assignEntityIDs gives every service and route without an id a derived one, recorded in
 // derived. It runs before references are resolved: an unnamed parent is referred to by id.
