@@ -210,25 +210,45 @@ func TestControlHTTP(t *testing.T) {
 func TestControlLoopbackOnly(t *testing.T) {
 	s := emulatortest.Start(t, testConfig())
 	for _, tt := range []struct {
+		name   string
+		method string
 		remote string
-		xff    string
+		host   string
+		header map[string]string
 		want   int
 	}{
-		{"127.0.0.1:5555", "", 200},
-		{"[::1]:5555", "", 200},
-		{"10.1.2.3:5555", "", 404},
-		{"127.0.0.1:5555", "203.0.113.9", 404}, // proxied from elsewhere
+		{"loopback v4", "GET", "127.0.0.1:5555", "127.0.0.1:9000", nil, 200},
+		{"loopback v6", "GET", "[::1]:5555", "[::1]:9000", nil, 200},
+		{"localhost", "GET", "127.0.0.1:5555", "localhost:9000", nil, 200},
+		{"same-origin fetch", "POST", "127.0.0.1:5555", "127.0.0.1:9000",
+			map[string]string{"Origin": "http://127.0.0.1:9000", "Sec-Fetch-Site": "same-origin"}, 200},
+		{"remote peer", "GET", "10.1.2.3:5555", "127.0.0.1:9000", nil, 404},
+		{"proxied (X-Forwarded-For)", "GET", "127.0.0.1:5555", "127.0.0.1:9000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, 404},
+		{"proxied (Forwarded)", "GET", "127.0.0.1:5555", "127.0.0.1:9000", map[string]string{"Forwarded": "for=203.0.113.9"}, 404},
+		{"proxied (X-Real-IP)", "GET", "127.0.0.1:5555", "127.0.0.1:9000", map[string]string{"X-Real-IP": "203.0.113.9"}, 404},
+		{"tunnel host name", "GET", "127.0.0.1:5555", "idp.ngrok.app", nil, 404},
+		{"DNS rebinding", "GET", "127.0.0.1:5555", "rebind.attacker.example:9000", nil, 404},
+		{"cross-site POST from a page", "POST", "127.0.0.1:5555", "127.0.0.1:9000", map[string]string{"Origin": "https://attacker.example"}, 404},
+		{"cross-site no-cors request", "POST", "127.0.0.1:5555", "127.0.0.1:9000", map[string]string{"Sec-Fetch-Site": "cross-site"}, 404},
+		{"another loopback port", "POST", "127.0.0.1:5555", "127.0.0.1:9000", map[string]string{"Origin": "http://127.0.0.1:8000"}, 404},
 	} {
-		req := httptest.NewRequest(http.MethodGet, "/_emulator/requests", nil)
-		req.RemoteAddr = tt.remote
-		if tt.xff != "" {
-			req.Header.Set("X-Forwarded-For", tt.xff)
+		path, body := "/_emulator/requests", ""
+		if tt.method == "POST" {
+			path, body = "/_emulator/users", `{"login":"mallory@example.com","password":"pw"}`
+		}
+		req := httptest.NewRequest(tt.method, path, strings.NewReader(body))
+		req.RemoteAddr, req.Host = tt.remote, tt.host
+		for k, v := range tt.header {
+			req.Header.Set(k, v)
 		}
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, req)
 		if rec.Code != tt.want {
-			t.Errorf("%s xff=%q: %d, want %d", tt.remote, tt.xff, rec.Code, tt.want)
+			t.Errorf("%s: %d, want %d", tt.name, rec.Code, tt.want)
 		}
+	}
+	if _, ok := s.User("mallory@example.com"); !ok {
+		t.Error("the same-origin control request did not register the user")
 	}
 	off, err := emulator.New(testConfig(), emulator.Options{DisableControl: true})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -206,16 +207,70 @@ func redactParams(r *http.Request) map[string]string {
 	return out
 }
 
-// loopbackOnly serves only peers on a loopback address: the control API can rewrite tokens, so it
-// must never be reachable from the network, even when the emulator listens on one.
+// loopbackOnly serves only requests made on this machine for this machine: the control API can
+// rewrite tokens and register users, so it must never be reachable from the network, even when
+// the emulator listens on one. Three ways in are closed besides a remote peer address:
+//   - a proxy or tunnel on loopback relaying a remote request (it says so in a forwarding header);
+//   - DNS rebinding: a web page whose own host name resolves to 127.0.0.1 (the Host header then
+//     is not a loopback name);
+//   - a web page in the local browser sending a cross-site request (browsers send Origin with every
+//     POST, PUT and DELETE, and Sec-Fetch-Site with every request).
 func loopbackOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		addr, perr := netip.ParseAddr(host)
-		if err != nil || perr != nil || !addr.Unmap().IsLoopback() || r.Header.Get("X-Forwarded-For") != "" {
+		if !fromLoopback(r) {
 			http.NotFound(w, r)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// forwardingHeaders are set by proxies and tunnels that relay a request from elsewhere.
+var forwardingHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip", "Forwarded", "Via"}
+
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	if addr, err := netip.ParseAddr(host); err != nil || !addr.Unmap().IsLoopback() {
+		return false
+	}
+	for _, h := range forwardingHeaders {
+		if _, ok := r.Header[h]; ok {
+			return false
+		}
+	}
+	if !loopbackName(hostOnly(r.Host)) {
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || !strings.EqualFold(u.Host, r.Host) {
+			return false
+		}
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "none", "same-origin":
+		return true
+	}
+	return false
+}
+
+// hostOnly strips the port from a Host header value ("[::1]:9000" → "::1").
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.Trim(hostport, "[]")
+}
+
+// loopbackName reports whether a Host header names this machine: localhost or a loopback IP.
+func loopbackName(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
 }
