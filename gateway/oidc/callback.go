@@ -56,6 +56,12 @@ func (c *call) callbackParams() callbackParams {
 	return p
 }
 
+// reposted reports whether the request came from the re-POST page (the marker is in the body or
+// the query: a legitimate request never carries it at all).
+func (c *call) reposted() bool {
+	return c.postForm().Has(repostMarker) || c.r.URL.Query().Has(repostMarker)
+}
+
 func (p callbackParams) looksLikeCallback() bool {
 	return p.State != "" && (p.Code != "" || p.Error != "")
 }

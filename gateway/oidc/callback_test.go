@@ -162,3 +162,65 @@ func attrValue(s, attr string) string {
 	v := strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&lt;", "<", "&gt;", ">", "&#39;", "'").Replace(s[:j])
 	return v
 }
+
+// The re-POST page turns a cross-site POST into a same-site one. A site that fakes a form_post
+// callback must not get, through it, a same-site request carrying the user's Lax session (CSRF
+// past SameSite): a re-POST is only ever handled as a callback.
+func TestRepostIsNotACSRFGadget(t *testing.T) {
+	h := newHarness(t, nil)
+	resp, _ := h.login()
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "session" {
+			session = c
+		}
+	}
+	if resp.StatusCode != http.StatusOK || session == nil {
+		t.Fatalf("login: %d, session cookie %v", resp.StatusCode, session != nil)
+	}
+	post := func(form url.Values, cookie *http.Cookie) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/anything/account", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		return mustDo(t, rawClient(t), req)
+	}
+	forged := url.Values{"code": {"attacker-code"}, "state": {"attacker-state"}, "transfer": {"all"}}
+	// The cross-site POST: the Lax session cookie is not sent.
+	resp, page := post(forged, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "<form") {
+		t.Fatalf("forged callback: %d, want the re-POST page (events:%s)", resp.StatusCode, h.events.summary())
+	}
+	// The page's same-site POST: now the browser sends the session cookie.
+	resp, body := post(hiddenFields(page), session)
+	if resp.StatusCode == http.StatusOK || strings.Contains(body, "transfer") {
+		t.Errorf("the re-POST reached the upstream with the user's session: %d %s", resp.StatusCode, body)
+	}
+	if n := len(h.op.TokenRequests()); n != 1 {
+		t.Errorf("the forged code reached the token endpoint")
+	}
+	// The session itself still works for the user's own requests.
+	req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/anything", nil)
+	req.AddCookie(session)
+	if resp, _ := mustDo(t, rawClient(t), req); resp.StatusCode != http.StatusOK {
+		t.Errorf("session request after the attempt: %d", resp.StatusCode)
+	}
+}
+
+// The re-POST page posts back to its own URL: a request path that would read as a URL of another
+// host (//evil.example/x) must not become the form's target.
+func TestRepostPageStaysOnOrigin(t *testing.T) {
+	h := newHarness(t, nil)
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"//evil.example/x?y=1", strings.NewReader("code=c&state=s"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, page := mustDo(t, rawClient(t), req)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "<form") {
+		t.Fatalf("%d, want the re-POST page", resp.StatusCode)
+	}
+	form := page[strings.Index(page, "<form"):]
+	form = form[:strings.IndexByte(form, '>')]
+	if a := attrValue(form, "action"); a != "" && (!strings.HasPrefix(a, "/") || strings.HasPrefix(a, "//") || strings.HasPrefix(a, `/\`)) {
+		t.Errorf("re-POST form action %q leaves the origin", a)
+	}
+}

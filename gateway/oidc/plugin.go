@@ -135,14 +135,19 @@ func (p *plugin) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 	}
 	c.md = md
 
+	// Our re-POST page turns any cross-site POST that looks like a callback into a same-site
+	// POST carrying the fields the other site chose, and the Lax session cookie. Handled as a
+	// session, bearer or logout request it would be a CSRF gadget past SameSite; handled only
+	// as a callback, it needs the pending login's own state to do anything.
+	reposted := c.reposted()
 	var sess *sessionState
-	if p.cfg.AuthMethods[MethodSession] {
+	if p.cfg.AuthMethods[MethodSession] && !reposted {
 		sess = c.readSession()
 		if sess != nil {
 			c.client = p.clientAt(sess.Client)
 		}
 	}
-	if c.isLogout() {
+	if !reposted && c.isLogout() {
 		c.logout(sess)
 		return
 	}
@@ -150,7 +155,7 @@ func (p *plugin) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		c.serveSession(sess, next)
 		return
 	}
-	if p.cfg.AuthMethods[MethodBearer] || p.cfg.AuthMethods[MethodIntrospection] {
+	if !reposted && (p.cfg.AuthMethods[MethodBearer] || p.cfg.AuthMethods[MethodIntrospection]) {
 		if tok := c.bearerToken(); tok != "" {
 			c.serveBearer(tok, next)
 			return

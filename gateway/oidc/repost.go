@@ -13,7 +13,9 @@ import (
 // The re-POST page answers a form_post callback that arrived without the authorization cookie
 // (a browser that withholds cookies on cross-site POSTs). It posts the same fields to the same
 // URL from this origin: that POST is same-site, so a Lax or unset-SameSite cookie is sent.
-// A marker field makes sure this happens once.
+// A marker field makes sure this happens once. The form has no action: it posts to the page's
+// own URL, which is same-origin by construction, whatever the request path looks like (a path
+// such as //evil.example/x written into action would be a scheme-relative URL to another host).
 
 const repostScript = `document.forms[0].submit();`
 
@@ -24,7 +26,7 @@ var repostScriptHash = func() string {
 
 var repostPage = template.Must(template.New("repost").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Signing in…</title></head>
-<body><form method="post" action="{{.Action}}">{{range .Fields}}
+<body><form method="post">{{range .Fields}}
 <input type="hidden" name="{{.Name}}" value="{{.Value}}">{{end}}
 <noscript><p>Your browser did not send the sign-in cookie with the identity provider's response.</p><button type="submit">Continue signing in</button></noscript>
 </form><script>` + repostScript + `</script></body></html>
@@ -47,10 +49,7 @@ func (c *call) repost() {
 	}
 	fields = append(fields, repostField{repostMarker, "1"})
 	var buf bytes.Buffer
-	if err := repostPage.Execute(&buf, struct {
-		Action string
-		Fields []repostField
-	}{c.rawRequestURI(), fields}); err != nil {
+	if err := repostPage.Execute(&buf, struct{ Fields []repostField }{fields}); err != nil {
 		c.unexpected(err)
 		return
 	}
