@@ -50,7 +50,7 @@ func TestAuthorizeRedirectErrors(t *testing.T) {
 		code      string
 		desc      string
 	}{
-		{"missing state", map[string]string{"state": ""}, "invalid_request", "The 'state' parameter is required."},
+		{"missing state", map[string]string{"state": ""}, "invalid_request", "The authentication request has an invalid 'state' parameter."},
 		{"implicit response type", map[string]string{"response_type": "id_token token"}, "unsupported_response_type", "Configured response types: [code]."},
 		{"bad response mode", map[string]string{"response_mode": "okta_post_message"}, "unsupported_response_mode", "okta_post_message"},
 		{"groups scope not on server", map[string]string{"scope": "openid groupz"}, "invalid_scope", "One or more scopes are not configured for the authorization server resource."},

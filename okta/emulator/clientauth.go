@@ -24,6 +24,7 @@ type clientAuthError struct {
 func (e *clientAuthError) write(w http.ResponseWriter, r *http.Request) {
 	if e.unknownClient {
 		// Okta answers an unknown client_id with its Management-style body, not OAuth's.
+		challengeBasic(w, r, http.StatusUnauthorized)
 		writeOktaError(w, r, http.StatusUnauthorized, "invalid_client", descInvalidClientID)
 		return
 	}
@@ -94,7 +95,8 @@ func (s *Server) authenticateClient(r *http.Request) (*Client, *clientAuthError)
 		return c, nil
 	}
 	if style == AuthNone {
-		return nil, authFail(http.StatusUnauthorized, "invalid_client", descNoClientCredentials)
+		// What Okta says when a web app's client_id is used like a SPA's (PKCE, no secret).
+		return nil, authFail(http.StatusUnauthorized, "invalid_client", descClientAuthFailed)
 	}
 	if subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1 {
 		return nil, authFail(http.StatusUnauthorized, "invalid_client", descBadClientSecret)

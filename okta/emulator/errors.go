@@ -16,6 +16,7 @@ const (
 	descNoDefaultScopes          = "The authorization server resource does not have any configured default scopes, 'scope' must be provided."
 	descBadClientSecret          = "The client secret supplied for a confidential client is invalid."
 	descNoClientCredentials      = "No client credentials found."
+	descClientAuthFailed         = "Client authentication failed. Either the client or the client credentials are invalid."
 	descMultipleCredentials      = "Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body."
 	descPKCEFailed               = "PKCE verification failed."
 	descPKCEIllegalChars         = "PKCE code challenge contains illegal characters."
@@ -27,7 +28,7 @@ const (
 	descRedirectMismatch         = "The 'redirect_uri' does not match the redirection URI used in the authorization request."
 	descRefreshInvalid           = "The refresh token is invalid or expired."
 	descLoginRequired            = "The client specified not to prompt, but the user is not logged in."
-	descStateRequired            = "The 'state' parameter is required."
+	descStateRequired            = "The authentication request has an invalid 'state' parameter."
 	descUnsupportedResponseType  = "The response type is not supported by the authorization server. Configured response types: [code]."
 	descAccessTokenInvalid       = "The access token is invalid"
 	descInsufficientScope        = "The access token must provide access to at least one of these scopes - profile, email, address or phone"
@@ -57,9 +58,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeOAuthError answers with OAuth's JSON error shape and records the code.
 func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 	recordFrom(r).Error = e.Code
-	if e.Status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
-		w.Header().Set("WWW-Authenticate", `Basic realm="oauth2"`)
-	}
+	challengeBasic(w, r, e.Status)
 	writeJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Description})
 }
 
@@ -70,6 +69,14 @@ type oktaError struct {
 	ErrorLink    string   `json:"errorLink"`
 	ErrorID      string   `json:"errorId"`
 	ErrorCauses  []string `json:"errorCauses"`
+}
+
+// challengeBasic adds the challenge RFC 6749 5.2 requires on a 401 to a client that tried the
+// Authorization header.
+func challengeBasic(w http.ResponseWriter, r *http.Request, status int) {
+	if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="oauth2"`)
+	}
 }
 
 func writeOktaError(w http.ResponseWriter, r *http.Request, status int, code, summary string) {

@@ -179,7 +179,7 @@ func (s *Server) clientCredentialsGrant(r *http.Request, as *AuthServer, client 
 	}
 	for _, sc := range scopes {
 		if oidcScopes[sc] {
-			return tokenResponse{}, errf(http.StatusBadRequest, "invalid_scope", "Cannot request '"+sc+"' scopes using client credentials")
+			return tokenResponse{}, errf(http.StatusBadRequest, "invalid_scope", "Cannot request '"+sc+"' scopes using client credentials.")
 		}
 	}
 	for _, sc := range scopes {

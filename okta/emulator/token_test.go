@@ -41,7 +41,8 @@ func TestTokenClientAuthentication(t *testing.T) {
 		{name: "unknown client", id: "0oanope", secret: "x", body: form, status: 401, errField: "errorCode", code: "invalid_client",
 			desc: "Invalid value for 'client_id' parameter."},
 		{name: "no credentials", body: form, status: 401, errField: "error", code: "invalid_client", desc: "No client credentials found."},
-		{name: "confidential without secret", body: withBody(url.Values{"client_id": {svcID}}), status: 401, errField: "error", code: "invalid_client", desc: "No client credentials found."},
+		{name: "confidential without secret", body: withBody(url.Values{"client_id": {svcID}}), status: 401, errField: "error", code: "invalid_client",
+			desc: "Client authentication failed. Either the client or the client credentials are invalid."},
 		{name: "header and body", id: svcID, secret: svcSecret, body: withBody(url.Values{"client_secret": {svcSecret}}), status: 400, errField: "error",
 			code: "invalid_request", desc: "Cannot supply multiple client credentials. Use one of the following: credentials in the Authorization header, credentials in the post body, or a client_assertion in the post body."},
 		{name: "bearer scheme", body: form, hdr: http.Header{"Authorization": {"Bearer x"}}, status: 401, errField: "error", code: "invalid_client", desc: "Basic"},
@@ -228,7 +229,7 @@ func TestClientCredentials(t *testing.T) {
 	}{
 		{"custom scope", s.Issuer(), "orders:read", 200, "", ""},
 		{"default scopes", s.Issuer(), "", 200, "", ""},
-		{"openid", s.Issuer(), "openid orders:read", 400, "invalid_scope", "Cannot request 'openid' scopes using client credentials"},
+		{"openid", s.Issuer(), "openid orders:read", 400, "invalid_scope", "Cannot request 'openid' scopes using client credentials."},
 		{"unknown scope", s.Issuer(), "orders:write", 400, "invalid_scope", "One or more scopes are not configured for the authorization server resource."},
 		{"no default scopes", s.IssuerFor("aus-new"), "", 400, "invalid_scope", "The authorization server resource does not have any configured default scopes, 'scope' must be provided."},
 	}
@@ -312,5 +313,25 @@ func TestStaticRefreshToken(t *testing.T) {
 		if status != 200 || out["refresh_token"] != rt {
 			t.Fatalf("static refresh: %d %v", status, out)
 		}
+	}
+}
+
+// RFC 6749 5.2: a 401 to a client that used the Authorization header carries a challenge,
+// including Okta's unknown-client answer with its Management-style body.
+func TestTokenBasicChallenge(t *testing.T) {
+	s := emulatortest.Start(t, testConfig())
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"orders:read"}}
+	for _, tt := range []struct{ name, id, secret string }{
+		{"wrong secret", svcID, "nope"},
+		{"unknown client", "0oanope", "x"},
+	} {
+		resp := doPost(t, s.Issuer()+"/v1/token", tt.id, tt.secret, form, nil)
+		if got := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != 401 || !strings.HasPrefix(got, "Basic ") {
+			t.Errorf("%s: %d WWW-Authenticate %q, want 401 with a Basic challenge", tt.name, resp.StatusCode, got)
+		}
+	}
+	resp := doPost(t, s.Issuer()+"/v1/token", "", "", url.Values{"grant_type": {"client_credentials"}, "client_id": {"0oanope"}, "client_secret": {"x"}}, nil)
+	if got := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != 401 || got != "" {
+		t.Errorf("client_secret_post failure: %d WWW-Authenticate %q, want 401 without a challenge", resp.StatusCode, got)
 	}
 }
