@@ -110,7 +110,7 @@ func (g *Gateway) view() entityView {
 func (g *Gateway) adminRoot(w http.ResponseWriter, r *http.Request) {
 	host, _ := os.Hostname()
 	available := map[string]any{}
-	for _, n := range g.sortedPluginNames() {
+	for _, n := range g.plugins.Names() {
 		available[n] = map[string]any{"version": ServerHeader[len("kong/"):], "priority": nil}
 	}
 	var enabled []string
@@ -145,15 +145,6 @@ func (g *Gateway) trustedStrings() []string {
 		out[i] = p.String()
 	}
 	return out
-}
-
-func (g *Gateway) sortedPluginNames() []string {
-	names := make([]string, 0, len(g.plugins))
-	for n := range g.plugins {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // adminStatus reports what the gateway measures in Kong's /status shape. Fields oidclab cannot
@@ -256,7 +247,7 @@ func (g *Gateway) adminListPlugins(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) adminEnabledPlugins(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"enabled_plugins": g.sortedPluginNames()})
+	writeJSON(w, http.StatusOK, map[string]any{"enabled_plugins": g.plugins.Names()})
 }
 
 func (g *Gateway) adminGetPlugin(w http.ResponseWriter, r *http.Request) {
@@ -454,11 +445,9 @@ func (g *Gateway) adminPostConfig(w http.ResponseWriter, r *http.Request) {
 		writeBadRequest(w, err.Error())
 		return
 	}
-	opts := deck.Options{
-		Plugins: g.sortedPluginNames(),
-		// Kong's /config does not render templates; refuse to read this process's environment.
-		LookupEnv: func(string) (string, bool) { return "", false },
-	}
+	opts := g.plugins.LoadOptions()
+	// Kong's /config does not render templates; refuse to read this process's environment.
+	opts.LookupEnv = func(string) (string, bool) { return "", false }
 	cfg, err := deck.Load(bytes.NewReader(body), "admin API", opts)
 	if err == nil {
 		err = g.Apply(cfg)

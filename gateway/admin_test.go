@@ -284,6 +284,13 @@ services:
 	if msg, _ := body["message"].(string); status != 400 || !strings.Contains(msg, "services.0.plugins.0.config.issuer (line 11)") {
 		t.Errorf("plugin config problem: %d %v", status, body)
 	}
+	// Both kinds at once: the plugin's problem is not held back until the file's are fixed.
+	both := strings.Replace(badPlugin, "        paths: [/new]", "        paths: [/new]\n        colour: red", 1)
+	status, body = c.call("POST", "/config", "application/x-yaml", both)
+	if msg, _ := body["message"].(string); status != 400 || !strings.Contains(msg, "colour") ||
+		!strings.Contains(msg, "services.0.plugins.0.config.issuer (line 12)") {
+		t.Errorf("structural and plugin problems together: %d %v", status, body)
+	}
 	if g.Config().Services[0].Name != "new-service" {
 		t.Error("a rejected POST /config changed the configuration")
 	}

@@ -107,7 +107,7 @@ func (g *Gateway) buildPlugins(cfg *deck.Config, services map[string]*compiledSe
 		env := PluginEnv{Logger: g.log.With("plugin", p.Name, "plugin_id", p.ID), Publish: g.bus.Publish}
 		built, err := factory(*p, env)
 		if err != nil {
-			addPluginErrors(errs, p, err)
+			errs.Problems = append(errs.Problems, deck.PluginProblems(*p, err)...)
 			continue
 		}
 		if built == nil {
@@ -133,50 +133,9 @@ func scopeKey(bp builtPlugin) string {
 	return s + "|" + r
 }
 
-// addPluginErrors files a factory's problems under the plugin's path, pointing at the line of
-// the offending config key when the loader recorded it.
-func addPluginErrors(errs *deck.Errors, p *deck.Plugin, err error) {
-	de, ok := asDeckErrors(err)
-	if !ok {
-		errs.Add(p.Pos.Path+".config", p.Pos.Line, "%v", err)
-		return
-	}
-	for _, prob := range de.Problems {
-		line := prob.Line
-		if line == 0 {
-			key := strings.TrimPrefix(prob.Path, "config.")
-			for key != "" && line == 0 {
-				if l, ok := p.ConfigLines[key]; ok {
-					line = l
-					break
-				}
-				// "client_id.0.x" unknown: try its parent "client_id.0", then "client_id".
-				i := strings.LastIndexByte(key, '.')
-				if i < 0 {
-					break
-				}
-				key = key[:i]
-			}
-		}
-		if line == 0 {
-			line = p.Pos.Line
-		}
-		path := p.Pos.Path
-		if prob.Path != "" {
-			path += "." + prob.Path
-		}
-		errs.Problems = append(errs.Problems, deck.Problem{Path: path, Line: line, Message: prob.Message})
-	}
-}
-
 func (g *Gateway) pluginNames() string {
-	names := make([]string, 0, len(g.plugins))
-	for n := range g.plugins {
-		names = append(names, n)
-	}
-	if len(names) == 0 {
+	if len(g.plugins) == 0 {
 		return "(none)"
 	}
-	slices.Sort(names)
-	return strings.Join(names, ", ")
+	return strings.Join(g.plugins.Names(), ", ")
 }

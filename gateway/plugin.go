@@ -3,8 +3,10 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/netip"
+	"slices"
 
 	"github.com/oidclab/oidclab/gateway/deck"
 )
@@ -29,6 +31,30 @@ type PluginFactory func(p deck.Plugin, env PluginEnv) (Plugin, error)
 
 // Plugins is the registry of plugin names the gateway accepts.
 type Plugins map[string]PluginFactory
+
+// Names lists the registered plugin names, sorted.
+func (ps Plugins) Names() []string {
+	return slices.Sorted(maps.Keys(ps))
+}
+
+// Check validates a plugin entry by building it with its factory, with logs and events
+// discarded (Apply builds it again for real). An unknown name is left to the caller's name
+// check and passes.
+func (ps Plugins) Check(p deck.Plugin) error {
+	factory, ok := ps[p.Name]
+	if !ok {
+		return nil
+	}
+	_, err := factory(p, PluginEnv{Logger: slog.New(slog.DiscardHandler), Publish: func(Event) {}})
+	return err
+}
+
+// LoadOptions are the decK loader options for a gateway running these plugins: names outside
+// the registry are refused, and each plugin's config is validated while the file is read, so
+// every problem of a file is reported at once.
+func (ps Plugins) LoadOptions() deck.Options {
+	return deck.Options{Plugins: ps.Names(), CheckPlugin: ps.Check}
+}
 
 // RequestInfo is what the gateway knows about a proxied request, for plugins.
 type RequestInfo struct {

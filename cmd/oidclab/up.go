@@ -14,7 +14,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -301,12 +300,8 @@ func parseTrustedIPs(values []string) ([]netip.Prefix, error) {
 
 // loadUpConfig reads the decK file named by -c, or without -c the tutorial's own decK file.
 func loadUpConfig(opts *upOptions, lookup func(string) (string, bool)) (*deck.Config, error) {
-	names := make([]string, 0, len(opts.Plugins))
-	for n := range opts.Plugins {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	dopts := deck.Options{Plugins: names, LookupEnv: lookup}
+	dopts := opts.Plugins.LoadOptions()
+	dopts.LookupEnv = lookup
 	if opts.ConfigFile == "" {
 		cfg, err := deck.Load(bytes.NewReader(tutorialKong), "tutorial kong.yaml (built in)", dopts)
 		if err != nil {

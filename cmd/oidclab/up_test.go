@@ -77,6 +77,35 @@ func TestUpUsageErrors(t *testing.T) {
 	}
 }
 
+// TestUpReportsEveryProblemAtOnce: the file's own problems and the plugin's config problems
+// come in one error, so one edit fixes everything.
+func TestUpReportsEveryProblemAtOnce(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "kong.yaml")
+	yaml := `_format_version: "3.0"
+services:
+  - name: example-service
+    url: http://httpbin.konghq.com/anything
+    retriez: 3
+plugins:
+  - name: openid-connect
+    service: example-service
+    config:
+      issuer: not a url
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	io, _, errOut := testIO("")
+	if code := run([]string{"up", "-c", file, "--listen", "127.0.0.1:0", "--admin-listen", "off"}, io); code != int(exitUsage) {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	for _, want := range []string{"services.0.retriez (line 5)", "plugins.0.config.issuer (line 10)"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr does not report %q:\n%s", want, errOut)
+		}
+	}
+}
+
 // TestUpServesFromStdin runs upRun in-process on a config read from stdin, talks to both
 // listeners and stops it by cancelling its context (what SIGINT does).
 func TestUpServesFromStdin(t *testing.T) {

@@ -1,7 +1,9 @@
 package deck
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -56,6 +58,12 @@ func (e *Errors) Error() string {
 // Add records a problem.
 func (e *Errors) Add(path string, line int, format string, args ...any) {
 	e.Problems = append(e.Problems, Problem{Path: path, Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+// SortByLine orders the problems by line, keeping the discovery order among equals; problems
+// without a line come first (they concern the whole file).
+func (e *Errors) SortByLine() {
+	slices.SortStableFunc(e.Problems, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 }
 
 // Err returns e when it holds problems, else nil.

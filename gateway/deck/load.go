@@ -2,7 +2,6 @@ package deck
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -26,6 +26,11 @@ type Options struct {
 	Plugins []string
 	// LookupEnv resolves ${{ env "DECK_X" }}; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// CheckPlugin, when set, validates the config of each plugin named in Plugins, so that its
+	// problems are reported together with the rest of the file's rather than only once those
+	// are fixed. It returns *Errors with paths relative to the plugin ("config.issuer"), as a
+	// gateway.PluginFactory does; see PluginProblems.
+	CheckPlugin func(Plugin) error
 }
 
 // Load reads a decK state file (YAML or JSON) from r. source names it in errors ("-" for stdin).
@@ -103,12 +108,64 @@ func load(data []byte, source string, opts Options) (*Config, error) {
 	assignPluginIDs(cfg, ch.derived)
 	canonicalOrder(cfg)
 	ch.config(cfg)
+	if opts.CheckPlugin != nil {
+		ch.pluginConfigs(cfg, opts.CheckPlugin)
+	}
 
 	if err := d.errs.Err(); err != nil {
-		sortProblems(d.errs.Problems)
+		d.errs.SortByLine()
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// pluginConfigs runs check on every plugin of a known name whose config decoded.
+func (c *checker) pluginConfigs(cfg *Config, check func(Plugin) error) {
+	for i, p := range cfg.Plugins {
+		path := entityPath(p.Pos, "plugins", i)
+		if !slices.Contains(c.plugins, p.Name) || c.anyReported(path, "config") {
+			continue
+		}
+		if err := check(p); err != nil {
+			c.errs.Problems = append(c.errs.Problems, PluginProblems(p, err)...)
+		}
+	}
+}
+
+// PluginProblems files the error a plugin's validation returned under the plugin's path,
+// each problem at the line of the config key it names (or of its closest parent that has
+// one, or of the plugin): a *Errors keeps its problems, any other error becomes one problem
+// at "config".
+func PluginProblems(p Plugin, err error) []Problem {
+	var de *Errors
+	if !errors.As(err, &de) {
+		return []Problem{{Path: p.Pos.Path + ".config", Line: p.Pos.Line, Message: err.Error()}}
+	}
+	out := make([]Problem, 0, len(de.Problems))
+	for _, prob := range de.Problems {
+		line := prob.Line
+		for key := strings.TrimPrefix(prob.Path, "config."); line == 0 && key != ""; {
+			if l, ok := p.ConfigLines[key]; ok {
+				line = l
+				break
+			}
+			// "client_id.0.x" is unknown: try its parent "client_id.0", then "client_id".
+			i := strings.LastIndexByte(key, '.')
+			if i < 0 {
+				break
+			}
+			key = key[:i]
+		}
+		if line == 0 {
+			line = p.Pos.Line
+		}
+		path := p.Pos.Path
+		if prob.Path != "" {
+			path += "." + prob.Path
+		}
+		out = append(out, Problem{Path: path, Line: line, Message: prob.Message})
+	}
+	return out
 }
 
 // parseYAML parses exactly one YAML (or JSON) document; lines maps rendered lines to the file's.
@@ -159,12 +216,6 @@ func trimYAMLPrefix(s string) string {
 		return s[6:]
 	}
 	return s
-}
-
-// sortProblems orders problems by line, keeping the discovery order among equals; problems
-// without a line come first (they concern the whole file).
-func sortProblems(ps []Problem) {
-	slices.SortStableFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 }
 
 var olderFormat = regexp.MustCompile(`^[12](\.\d+)?$`)

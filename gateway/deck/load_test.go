@@ -268,3 +268,60 @@ func TestRecursiveAlias(t *testing.T) {
 		t.Fatal("recursive alias: want error")
 	}
 }
+
+// TestCheckPluginProblemsWithTheRest: a plugin's config problems come in the same error as the
+// file's structural problems, in line order, at the line of the key each one names.
+func TestCheckPluginProblemsWithTheRest(t *testing.T) {
+	file := `_format_version: "3.0"
+services:
+  - name: s
+    url: http://upstream.test
+    retriez: 3
+plugins:
+  - name: openid-connect
+    config:
+      issuer: ""
+      client_id: [a]
+  - name: openid-connect
+    service: s
+    config: [not, a, mapping]
+`
+	var checked []string
+	check := func(p Plugin) error {
+		checked = append(checked, p.Pos.Path)
+		errs := &Errors{}
+		errs.Add("config.issuer", 0, "required field missing")
+		errs.Add("config.client_id.0.x", 0, "deep problem")
+		errs.Add("", 0, "whole plugin")
+		return errs
+	}
+	_, err := Load(strings.NewReader(file), "k.yaml", Options{Plugins: oidcOnly, CheckPlugin: check})
+	var de *Errors
+	if !errors.As(err, &de) {
+		t.Fatalf("want *Errors, got %v", err)
+	}
+	var got []string
+	for _, p := range de.Problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`services.0.retriez (line 5): unknown field "retriez" (did you mean "retries"?)`,
+		"plugins.0 (line 7): whole plugin",
+		"plugins.0.config.issuer (line 9): required field missing",
+		"plugins.0.config.client_id.0.x (line 10): deep problem",
+		"plugins.1.config (line 13): config must be a mapping, got a list",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !reflect.DeepEqual(checked, []string{"plugins.0"}) {
+		t.Errorf("checked %v; a plugin whose config did not decode is not checked", checked)
+	}
+
+	// An error that is not *Errors is filed at the plugin's config.
+	_, err = Load(strings.NewReader("_format_version: \"3.0\"\nplugins:\n  - name: openid-connect\n"), "k.yaml",
+		Options{Plugins: oidcOnly, CheckPlugin: func(Plugin) error { return errors.New("cannot build") }})
+	if err == nil || err.Error() != "k.yaml: plugins.0.config (line 3): cannot build" {
+		t.Errorf("plain error: %v", err)
+	}
+}

@@ -79,14 +79,11 @@ func StartYAML(t testing.TB, yaml string, opts Options) *Gateway {
 	return Start(t, Load(t, yaml, opts.Plugins), opts)
 }
 
-// Load reads a decK file from text, accepting the given plugins; it fails the test on error.
+// Load reads a decK file from text, accepting the given plugin names; it fails the test on
+// error. Plugin configs are left to gateway.New, so a test can see what it reports.
 func Load(t testing.TB, yaml string, plugins gateway.Plugins) *deck.Config {
 	t.Helper()
-	names := make([]string, 0, len(plugins))
-	for n := range plugins {
-		names = append(names, n)
-	}
-	cfg, err := deck.Load(strings.NewReader(yaml), t.Name()+".yaml", deck.Options{Plugins: names})
+	cfg, err := deck.Load(strings.NewReader(yaml), t.Name()+".yaml", deck.Options{Plugins: plugins.Names()})
 	if err != nil {
 		t.Fatalf("gatewaytest: %v", err)
 	}
