@@ -119,11 +119,36 @@ func postForm(ctx context.Context, hc *http.Client, endpointName, endpoint strin
 			Description string `json:"error_description"`
 		}
 		if json.Unmarshal(body, &e) == nil {
-			oe.Code, oe.Description = clip(e.Error, 100), clip(e.Description, 300)
+			// Scrubbed before clipping, so a clip cannot leave half a secret behind.
+			secrets := []string{c.Secret}
+			for _, k := range secretFormFields {
+				secrets = append(secrets, form.Get(k))
+			}
+			oe.Code = clip(scrub(e.Error, secrets), 100)
+			oe.Description = clip(scrub(e.Description, secrets), 300)
 		}
 		return nil, oe
 	}
 	return body, nil
+}
+
+// secretFormFields are the back-channel form fields whose values must never be shown.
+var secretFormFields = []string{"code", "code_verifier", "refresh_token", "token", "client_secret"}
+
+// scrub blanks out every secret s contains, as sent or form-encoded: an IdP error text that
+// echoes the code, a token or the client secret must not reach events, logs or display_errors.
+func scrub(s string, secrets []string) string {
+	for _, v := range secrets {
+		if len(v) < 4 {
+			// Too short to tell from ordinary words; blanking it would garble the message.
+			continue
+		}
+		s = strings.ReplaceAll(s, v, "[redacted]")
+		if enc := url.QueryEscape(v); enc != v {
+			s = strings.ReplaceAll(s, enc, "[redacted]")
+		}
+	}
+	return s
 }
 
 // exchangeCode runs the authorization_code grant.

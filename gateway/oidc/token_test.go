@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -74,5 +75,40 @@ func TestPostFormLimits(t *testing.T) {
 	raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(gotAuth, "Basic "))
 	if string(raw) != "id%3A1:p%40ss+w%2Brd" {
 		t.Errorf("Basic credentials %q are not form-encoded", raw)
+	}
+}
+
+// An IdP error body that echoes what the request carried (the code, the verifier, the client
+// secret, as sent or form-encoded) never reaches the error text that events, logs and
+// display_errors show.
+func TestOAuthErrorScrubsEchoedSecrets(t *testing.T) {
+	const secret, code, verifier = "p@ss w+rd", "code-4f1b9c", "verifier-77aa"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		user, pass, _ := r.BasicAuth()
+		json.NewEncoder(w).Encode(map[string]string{
+			"error": "invalid_grant " + r.PostForm.Get("code"),
+			"error_description": "code " + r.PostForm.Get("code") + " with verifier " + r.PostForm.Get("code_verifier") +
+				" is not valid for " + user + ":" + pass + " (" + secret + ")",
+		})
+	}))
+	t.Cleanup(srv.Close)
+	md := &Metadata{TokenEndpoint: srv.URL}
+	_, err := exchangeCode(t.Context(), newHTTPClient(time.Second), md, clientCreds{ID: "id", Secret: secret},
+		"client_secret_basic", code, "http://rp/cb", verifier)
+	var oe *OAuthError
+	if !errors.As(err, &oe) || oe.Status != http.StatusBadRequest {
+		t.Fatalf("err = %v", err)
+	}
+	msg := err.Error()
+	for _, s := range []string{secret, url.QueryEscape(secret), code, verifier} {
+		if strings.Contains(msg, s) {
+			t.Errorf("error text shows %q: %s", s, msg)
+		}
+	}
+	if !strings.Contains(msg, "invalid_grant") || !strings.Contains(msg, "is not valid for id:") {
+		t.Errorf("scrubbing lost the rest of the message: %s", msg)
 	}
 }
