@@ -82,6 +82,21 @@ type Client struct {
 	// StaticRefreshToken keeps the same refresh token across refreshes (Okta's STATIC rotation);
 	// by default every refresh rotates it.
 	StaticRefreshToken bool `yaml:"static_refresh_token" json:"static_refresh_token,omitempty"`
+	// RefreshTokenLeeway is how long a rotated-out refresh token still works, for a client
+	// that lost the answer and retries (Okta's rotation leeway: 0 to 60 s, default 30 s). Used
+	// later than that, it is taken as stolen and the whole login's tokens are revoked.
+	RefreshTokenLeeway *time.Duration `yaml:"refresh_token_leeway" json:"refresh_token_leeway,omitempty"`
+}
+
+// defaultRefreshTokenLeeway is Okta's default rotation leeway.
+const defaultRefreshTokenLeeway = 30 * time.Second
+
+// refreshLeeway is the client's rotation leeway, Okta's default when unset.
+func (c Client) refreshLeeway() time.Duration {
+	if c.RefreshTokenLeeway == nil {
+		return defaultRefreshTokenLeeway
+	}
+	return *c.RefreshTokenLeeway
 }
 
 // Public reports whether the client authenticates with "none" (spa, native).
@@ -320,6 +335,9 @@ func (p *problems) client(path string, c Client, logins map[string]int) {
 		p.add("%s.type: required (web, spa, native or service)", path)
 	default:
 		p.add("%s.type: %q is not one of web, spa, native, service", path, c.Type)
+	}
+	if l := c.RefreshTokenLeeway; l != nil && (*l < 0 || *l > time.Minute) {
+		p.add("%s.refresh_token_leeway: Okta allows 0s to 60s, got %s", path, *l)
 	}
 	if len(c.Secret) > maxSecretLen {
 		p.add("%s.secret: at most %d characters", path, maxSecretLen)

@@ -38,7 +38,7 @@ type grant struct {
 	rule     Rule
 	refresh  bool   // issue a refresh token
 	reuseRT  string // STATIC rotation: hand back this refresh token
-	rtExpiry time.Time
+	family   string // the refresh token family of the login ("" starts one)
 }
 
 type tokenResponse struct {
@@ -87,6 +87,12 @@ func (s *Server) mint(base string, g grant) (tokenResponse, error) {
 	if err != nil {
 		return tokenResponse{}, err
 	}
+	if g.refresh && g.family == "" {
+		g.family = randomToken(16)
+	}
+	if g.family != "" {
+		s.store.addFamilyAccessToken(g.family, at.JTI, exp, now)
+	}
 	resp := tokenResponse{TokenType: "Bearer", ExpiresIn: int64(life / time.Second), AccessToken: accessToken, Scope: strings.Join(g.scopes, " ")}
 
 	if g.user != nil && slices.Contains(g.scopes, "openid") {
@@ -99,13 +105,10 @@ func (s *Server) mint(base string, g grant) (tokenResponse, error) {
 		case g.reuseRT != "":
 			resp.RefreshToken = g.reuseRT
 		default:
+			// A new refresh token gets a fresh idle window.
 			rt := randomToken(32)
-			expires := now.Add(s.tokens.RefreshToken)
-			if !g.rtExpiry.IsZero() {
-				expires = g.rtExpiry
-			}
 			rg := &refreshGrant{AuthServer: g.as.ID, ClientID: g.client.ID, UserID: g.user.ID, Scopes: slices.Clone(g.scopes),
-				AuthTime: g.authTime, Expires: expires, IssuedAt: now, JTI: "rt." + randomToken(16)}
+				AuthTime: g.authTime, Expires: now.Add(s.tokens.RefreshToken), IssuedAt: now, JTI: "rt." + randomToken(16), Family: g.family}
 			if err := s.store.putRefresh(rt, rg, now); err != nil {
 				return tokenResponse{}, err
 			}

@@ -150,7 +150,8 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request, as *Au
 	iss := s.issuerOf(s.baseFor(r), as)
 	inactive := map[string]any{"active": false}
 	if rg, ok := s.store.refreshGrant(token); ok {
-		if rg.ClientID != client.ID || rg.AuthServer != as.ID || s.now().After(rg.Expires) {
+		if rg.ClientID != client.ID || rg.AuthServer != as.ID || s.now().After(rg.Expires) ||
+			!rg.Rotated.IsZero() && s.now().After(rg.Rotated.Add(client.refreshLeeway())) {
 			writeJSON(w, http.StatusOK, inactive)
 			return
 		}

@@ -56,7 +56,26 @@ type refreshGrant struct {
 	Expires    time.Time
 	IssuedAt   time.Time
 	JTI        string
+	// Family names every token descended from one login, for Okta's reuse detection.
+	Family string
+	// Rotated is when the token was exchanged for a newer one (zero: it is the current one).
+	Rotated time.Time
 }
+
+// tokenFamily is what reuse detection revokes besides the refresh tokens: the access tokens
+// issued since the login.
+type tokenFamily struct {
+	accessTokens []issuedToken
+	expires      time.Time // of its longest-lived access token
+}
+
+type issuedToken struct {
+	jti     string
+	expires time.Time
+}
+
+// maxFamilyAccessTokens bounds what one family remembers; older access tokens expire anyway.
+const maxFamilyAccessTokens = 100
 
 // session is the IdP's sign-in session (the cookie), giving SSO on the next authorize.
 type session struct {
@@ -74,6 +93,7 @@ type store struct {
 	refresh  map[string]*refreshGrant
 	sessions map[string]*session
 	revoked  map[string]time.Time // access token jti → its expiry
+	families map[string]*tokenFamily
 }
 
 func newStore() store {
@@ -83,6 +103,7 @@ func newStore() store {
 		refresh:  map[string]*refreshGrant{},
 		sessions: map[string]*session{},
 		revoked:  map[string]time.Time{},
+		families: map[string]*tokenFamily{},
 	}
 }
 
@@ -182,11 +203,89 @@ func (st *store) putRefresh(token string, g *refreshGrant, now time.Time) error 
 	return nil
 }
 
-func (st *store) refreshGrant(token string) (*refreshGrant, bool) {
+// refreshGrant returns a copy of what a refresh token stands for.
+func (st *store) refreshGrant(token string) (refreshGrant, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	g, ok := st.refresh[hashKey(token)]
-	return g, ok
+	if !ok {
+		return refreshGrant{}, false
+	}
+	return *g, true
+}
+
+// Outcomes of presenting a refresh token under rotation.
+const (
+	refreshSpent  = iota // it was current and is now rotated out
+	refreshRetry         // it was rotated out within the leeway: a client retrying a lost answer
+	refreshReused        // rotated out longer ago: its family has been revoked
+	refreshGone          // unknown, or revoked meanwhile
+)
+
+// spendRefresh applies Okta's rotation rules to a presented refresh token. Reuse after the
+// leeway is taken as a stolen token: every refresh token of the family and every access token
+// issued to it since the login is revoked.
+func (st *store) spendRefresh(token string, now time.Time, leeway time.Duration) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	g, ok := st.refresh[hashKey(token)]
+	switch {
+	case !ok:
+		return refreshGone
+	case g.Rotated.IsZero():
+		g.Rotated = now
+		return refreshSpent
+	case !now.After(g.Rotated.Add(leeway)):
+		return refreshRetry
+	}
+	st.revokeFamilyLocked(g.Family, now)
+	return refreshReused
+}
+
+func (st *store) revokeFamilyLocked(family string, now time.Time) {
+	if family == "" {
+		return
+	}
+	for k, g := range st.refresh {
+		if g.Family == family {
+			delete(st.refresh, k)
+		}
+	}
+	if f, ok := st.families[family]; ok {
+		for _, at := range f.accessTokens {
+			if now.Before(at.expires) {
+				st.revoked[at.jti] = at.expires
+			}
+		}
+		delete(st.families, family)
+	}
+}
+
+// addFamilyAccessToken remembers an access token issued to a refresh token family.
+func (st *store) addFamilyAccessToken(family, jti string, expires, now time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	f, ok := st.families[family]
+	if !ok {
+		if !room(st.families, now, func(f *tokenFamily) time.Time { return f.expires }) {
+			return
+		}
+		f = &tokenFamily{}
+		st.families[family] = f
+	}
+	live := f.accessTokens[:0]
+	for _, at := range f.accessTokens {
+		if now.Before(at.expires) {
+			live = append(live, at)
+		}
+	}
+	if len(live) >= maxFamilyAccessTokens {
+		live = live[1:]
+	}
+	f.accessTokens = append(live, issuedToken{jti: jti, expires: expires})
+	if expires.After(f.expires) {
+		f.expires = expires
+	}
 }
 
 func (st *store) dropRefresh(token string) bool {

@@ -127,6 +127,11 @@ func (s *Server) refreshGrant(r *http.Request, as *AuthServer, client *Client) (
 	if !ok || now.After(rg.Expires) || rg.ClientID != client.ID || rg.AuthServer != as.ID {
 		return tokenResponse{}, errf(http.StatusBadRequest, "invalid_grant", descRefreshInvalid)
 	}
+	if !rg.Rotated.IsZero() && now.After(rg.Rotated.Add(client.refreshLeeway())) {
+		s.store.spendRefresh(token, now, client.refreshLeeway()) // revokes the family
+		s.log.Warn("emulator detected refresh token reuse; revoked the login's tokens", "client_id", client.ID)
+		return tokenResponse{}, errf(http.StatusBadRequest, "invalid_grant", descRefreshInvalid)
+	}
 	scopes := rg.Scopes
 	if sc := r.PostForm.Get("scope"); sc != "" {
 		scopes = dedupe(strings.Fields(sc))
@@ -146,12 +151,14 @@ func (s *Server) refreshGrant(r *http.Request, as *AuthServer, client *Client) (
 	if !ok {
 		return tokenResponse{}, errf(http.StatusBadRequest, "access_denied", descPolicyFailed)
 	}
-	g := grant{as: as, client: client, user: u, scopes: scopes, authTime: rg.AuthTime, rule: rule, refresh: true}
+	g := grant{as: as, client: client, user: u, scopes: scopes, authTime: rg.AuthTime, rule: rule, refresh: true, family: rg.Family}
 	if client.StaticRefreshToken {
 		g.reuseRT = token
 	} else {
-		// Rotation: the presented token is spent; the new one gets a fresh idle window.
-		if !s.store.dropRefresh(token) { // a concurrent refresh already spent it
+		// Rotation: the presented token is rotated out; a concurrent request may have revoked
+		// its family or rotated it out long ago between the lookup and now.
+		switch s.store.spendRefresh(token, now, client.refreshLeeway()) {
+		case refreshReused, refreshGone:
 			return tokenResponse{}, errf(http.StatusBadRequest, "invalid_grant", descRefreshInvalid)
 		}
 	}

@@ -335,3 +335,62 @@ func TestTokenBasicChallenge(t *testing.T) {
 		t.Errorf("client_secret_post failure: %d WWW-Authenticate %q, want 401 without a challenge", resp.StatusCode, got)
 	}
 }
+
+// Okta's refresh token rotation: a rotated-out token still works within the leeway (a client
+// that lost the answer retries); used later, it is taken as stolen and every refresh and access
+// token of that login is revoked.
+func TestRefreshTokenReuseDetection(t *testing.T) {
+	s := emulatortest.Start(t, testConfig())
+	code, verifier := codeFor(t, s, "openid offline_access")
+	_, out := tokenCall(t, s, webID, webSecret, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {webRedirect}, "code_verifier": {verifier}}, nil)
+	rt1, firstAT := out["refresh_token"].(string), out["access_token"].(string)
+	refresh := func(rt string) (int, map[string]any) {
+		return tokenCall(t, s, webID, webSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, nil)
+	}
+	status, out := refresh(rt1)
+	rt2, _ := out["refresh_token"].(string)
+	if status != 200 || rt2 == "" || rt2 == rt1 {
+		t.Fatalf("first refresh: %d %v", status, out)
+	}
+	if status, out = refresh(rt1); status != 200 {
+		t.Fatalf("retry within the leeway: %d %v", status, out)
+	}
+	rt3, lastAT := out["refresh_token"].(string), out["access_token"].(string)
+
+	s.SetClockOffset(31 * time.Second) // past Okta's default 30 s leeway
+	if status, out = refresh(rt1); status != 400 || out["error"] != "invalid_grant" {
+		t.Fatalf("reuse after the leeway: %d %v, want invalid_grant", status, out)
+	}
+	for name, rt := range map[string]string{"rt2": rt2, "rt3": rt3} {
+		if status, out := refresh(rt); status != 400 || out["error"] != "invalid_grant" {
+			t.Errorf("%s still works after reuse was detected: %d %v", name, status, out)
+		}
+	}
+	for name, at := range map[string]string{"first": firstAT, "last": lastAT} {
+		if intro := postForm(t, s.Issuer()+"/v1/introspect", webID, webSecret, url.Values{"token": {at}}); intro["active"] != false {
+			t.Errorf("%s access token still active after reuse was detected: %v", name, intro)
+		}
+	}
+}
+
+func TestRefreshTokenLeewayConfig(t *testing.T) {
+	cfg := testConfig()
+	zero := time.Duration(0)
+	cfg.Clients[0].RefreshTokenLeeway = &zero
+	s := emulatortest.Start(t, cfg)
+	code, verifier := codeFor(t, s, "openid offline_access")
+	_, out := tokenCall(t, s, webID, webSecret, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {webRedirect}, "code_verifier": {verifier}}, nil)
+	rt := out["refresh_token"].(string)
+	if status, out := tokenCall(t, s, webID, webSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, nil); status != 200 {
+		t.Fatalf("refresh: %d %v", status, out)
+	}
+	s.SetClockOffset(time.Second)
+	if status, out := tokenCall(t, s, webID, webSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, nil); status != 400 {
+		t.Errorf("reuse with no leeway: %d %v", status, out)
+	}
+	tooLong := 2 * time.Minute
+	cfg.Clients[0].RefreshTokenLeeway = &tooLong
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "refresh_token_leeway") {
+		t.Errorf("a 2m leeway validated: %v", err)
+	}
+}
