@@ -231,7 +231,7 @@ func ParseConfig(m map[string]any, lines map[string]int) (*Config, error) {
 	}
 
 	d.enum("login_action", &c.LoginAction, "upstream", "response", "redirect")
-	if v, set := d.m["login_tokens"]; set && v == nil {
+	if v, set := d.m["login_tokens"]; set && (v == nil || v == "") {
 		d.seen["login_tokens"] = true
 		c.LoginTokens = nil
 	} else {

@@ -99,7 +99,7 @@ func TestParseConfigProblems(t *testing.T) {
 		{"missing issuer", map[string]any{}, []string{"config.issuer (line 3): required field missing"}},
 		{"http issuer off loopback", map[string]any{"issuer": "http://idp.example.com"}, []string{"uses http on a non-loopback host"}},
 		{"http issuer on loopback", map[string]any{"issuer": "http://127.0.0.1:9000/oauth2/default"}, nil},
-		{"wrong types", map[string]any{"issuer": "https://i", "client_id": "one", "scopes": []any{"openid", 3}, "leeway": "5"},
+		{"wrong types", map[string]any{"issuer": "https://i", "client_id": "one", "scopes": []any{"openid", 3}, "leeway": "five"},
 			[]string{"config.leeway", "config.scopes.1"}},
 		{"enum", map[string]any{"issuer": "https://i", "login_action": "bounce"}, []string{`"bounce" is not one of upstream, response, redirect`}},
 		{"unsupported response mode", map[string]any{"issuer": "https://i", "response_mode": "fragment"}, []string{"not supported by oidclab"}},
@@ -165,5 +165,64 @@ func TestValidate(t *testing.T) {
 	var de *deck.Errors
 	if err := bad.Validate(); !errors.As(err, &de) || len(de.Problems) != 5 {
 		t.Fatalf("want 5 problems, got %v", err)
+	}
+}
+
+// Kong's admin API reads form-encoded plugin config (config.timeout=5000) as strings and coerces
+// them by the schema: numbers, "true"/"false", a lone string for an array, "" for null. The
+// plugin accepts what the gateway's admin API hands it the same way.
+func TestParseConfigFormCoercion(t *testing.T) {
+	c, err := ParseConfig(map[string]any{
+		"issuer":                              "https://idp.example.com",
+		"client_id":                           "client-1",
+		"scopes":                              "openid",
+		"timeout":                             "5000",
+		"leeway":                              " 2.5 ",
+		"verify_nonce":                        "false",
+		"preserve_query_args":                 "true",
+		"require_proof_key_for_code_exchange": "true",
+		"session_cookie_secure":               "false",
+		"session_rolling_timeout":             "",
+		"login_tokens":                        "",
+		"logout_methods":                      []any{"POST"},
+		// Kong fields oidclab does not implement, at their defaults, as a form sends them.
+		"using_pseudo_issuer": "false",
+		"http_version":        "1.1",
+		"cache_ttl":           "3600",
+		"response_type":       "code",
+		"session_storage":     "",
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"client_id", strings.Join(c.ClientID, ","), "client-1"},
+		{"scopes", strings.Join(c.Scopes, " "), "openid"},
+		{"timeout", c.Timeout, 5 * time.Second},
+		{"leeway", c.Leeway, 2500 * time.Millisecond},
+		{"verify_nonce", c.VerifyNonce, false},
+		{"preserve_query_args", c.PreserveQueryArgs, true},
+		{"pkce", c.RequirePKCE != nil && *c.RequirePKCE, true},
+		{"session_cookie_secure", c.SessionCookie.Secure != nil && !*c.SessionCookie.Secure, true},
+		{"empty is null: default", c.SessionRollingTimeout, time.Hour},
+		{"empty login_tokens is null: none", c.LoginTokens == nil, true},
+	}
+	for _, ck := range checks {
+		if ck.got != ck.want {
+			t.Errorf("%s = %v, want %v", ck.name, ck.got, ck.want)
+		}
+	}
+	// Coercion is Kong's, not a guess: other strings are still the wrong type.
+	_, err = ParseConfig(map[string]any{
+		"issuer": "https://idp.example.com", "timeout": "5s", "verify_nonce": "yes",
+		"using_pseudo_issuer": "true", "cache_ttl": "60",
+	}, nil)
+	for _, want := range []string{"config.timeout", "config.verify_nonce", "config.using_pseudo_issuer", "config.cache_ttl"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s: %v", want, err)
+		}
 	}
 }

@@ -56,6 +56,16 @@ func (d *decoder) get(key string) (any, bool) {
 	return v, ok && v != nil
 }
 
+// typed is get for fields that are not strings, with Kong's admin API coercion of form input in
+// mind: an empty value is null (Kong's arguments.infer turns "" into null for every field).
+func (d *decoder) typed(key string) (any, bool) {
+	v, ok := d.get(key)
+	if s, isStr := v.(string); isStr && s == "" {
+		return nil, false
+	}
+	return v, ok
+}
+
 func (d *decoder) str(key string, dst *string) bool {
 	v, ok := d.get(key)
 	if !ok {
@@ -71,7 +81,7 @@ func (d *decoder) str(key string, dst *string) bool {
 }
 
 func (d *decoder) strs(key string, dst *[]string) bool {
-	v, ok := d.get(key)
+	v, ok := d.typed(key)
 	if !ok {
 		return false
 	}
@@ -103,11 +113,11 @@ func (d *decoder) strs(key string, dst *[]string) bool {
 }
 
 func (d *decoder) boolean(key string, dst *bool) bool {
-	v, ok := d.get(key)
+	v, ok := d.typed(key)
 	if !ok {
 		return false
 	}
-	b, isBool := v.(bool)
+	b, isBool := toBool(v)
 	if !isBool {
 		d.problem(key, "expected true or false, got %s", describe(v))
 		return false
@@ -124,11 +134,11 @@ func (d *decoder) optBool(key string, dst **bool) {
 }
 
 func (d *decoder) number(key string, dst *float64) bool {
-	v, ok := d.get(key)
+	v, ok := d.typed(key)
 	if !ok {
 		return false
 	}
-	f, isNum := toFloat(v)
+	f, isNum := toNumber(v)
 	if !isNum || math.IsNaN(f) || math.IsInf(f, 0) {
 		d.problem(key, "expected a number, got %s", describe(v))
 		return false
@@ -247,12 +257,35 @@ func toFloat(v any) (float64, bool) {
 		return n, true
 	case float32:
 		return float64(n), true
-	case string:
-		// decK's toInt/toFloat render to strings only inside templates; a quoted number in YAML
-		// is still a string, which Kong rejects too.
-		return 0, false
 	}
 	return 0, false
+}
+
+// toNumber is toFloat plus the coercion Kong's admin API applies to form input for number
+// fields (Lua's tonumber): "5000" is 5000. A YAML or JSON number never needs it.
+func toNumber(v any) (float64, bool) {
+	if s, ok := v.(string); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		return f, err == nil
+	}
+	return toFloat(v)
+}
+
+// toBool accepts a boolean, or the strings "true" and "false" as Kong's admin API coerces form
+// input for boolean fields; nothing else ("yes", "1") is a boolean to Kong either.
+func toBool(v any) (b, ok bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case string:
+		switch x {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+	}
+	return false, false
 }
 
 func describe(v any) string {

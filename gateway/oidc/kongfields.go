@@ -203,8 +203,8 @@ func checkRemaining(d *decoder) {
 		if d.seen[k] || slices.Contains(kongIgnored, k) {
 			continue
 		}
-		v := d.m[k]
 		def, known := kongUnsupported[k]
+		v := coerceLike(d.m[k], def)
 		switch {
 		case !known:
 			d.problem(k, "unknown field: Kong's openid-connect plugin has no field %q", k)
@@ -214,6 +214,33 @@ func checkRemaining(d *decoder) {
 			d.problem(k, "not supported by oidclab: remove it or set it to Kong's default (%s)", describeDefault(def))
 		}
 	}
+}
+
+// coerceLike applies Kong's admin API coercion of form input to v, taking the field's type from
+// its default: "false" for a boolean, "3600" for a number, a lone string for an array, "" for null.
+func coerceLike(v, def any) any {
+	s, isStr := v.(string)
+	if !isStr {
+		return v
+	}
+	if s == "" {
+		return nil
+	}
+	switch def.(type) {
+	case bool:
+		if b, ok := toBool(s); ok {
+			return b
+		}
+	case []any:
+		return []any{s}
+	default:
+		if _, isNum := toFloat(def); isNum {
+			if f, ok := toNumber(s); ok {
+				return f
+			}
+		}
+	}
+	return v
 }
 
 // sameValue compares decoded YAML/JSON values, treating all numbers alike.
