@@ -291,8 +291,11 @@ func (g *Gateway) adminCreatePlugin(w http.ResponseWriter, r *http.Request) {
 			}
 			p.Route = cmpOr(rt.Name, rt.ID)
 		}
-		if probs := applyPluginInput(cfg, &p, in, true); len(probs) > 0 {
+		if probs := applyPluginInput(cfg, &p, in.fields, true); len(probs) > 0 {
 			return &inputError{probs}
+		}
+		if in.form {
+			g.coerceFormConfig(&p, in.fields)
 		}
 		if p.ID == "" {
 			p.ID = deck.NewID()
@@ -327,8 +330,11 @@ func (g *Gateway) adminPatchPlugin(w http.ResponseWriter, r *http.Request) {
 			return errNotFound
 		}
 		path = cfg.Plugins[i].Pos.Path
-		if probs := applyPluginInput(cfg, &cfg.Plugins[i], in, false); len(probs) > 0 {
+		if probs := applyPluginInput(cfg, &cfg.Plugins[i], in.fields, false); len(probs) > 0 {
 			return &inputError{probs}
+		}
+		if in.form {
+			g.coerceFormConfig(&cfg.Plugins[i], in.fields)
 		}
 		cfg.Plugins[i].ID = id // the id is not patchable
 		return nil
@@ -511,28 +517,35 @@ func readConfigBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// readEntityBody decodes a JSON or form-encoded entity body into a generic map.
-func readEntityBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+// entityBody is an admin request body decoded into a generic record.
+type entityBody struct {
+	fields map[string]any
+	form   bool // form-encoded: every value is a string until coerceFormConfig types it
+}
+
+// readEntityBody decodes a JSON or form-encoded entity body.
+func readEntityBody(w http.ResponseWriter, r *http.Request) (entityBody, error) {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, adminMaxBody))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read body: %v", err)
+		return entityBody{}, fmt.Errorf("cannot read body: %v", err)
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "application/x-www-form-urlencoded" {
 		vals, err := url.ParseQuery(string(raw))
 		if err != nil {
-			return nil, fmt.Errorf("cannot parse form body: %v", err)
+			return entityBody{}, fmt.Errorf("cannot parse form body: %v", err)
 		}
-		return decodeForm(vals)
+		m, err := decodeForm(vals)
+		return entityBody{fields: m, form: true}, err
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return map[string]any{}, nil
+		return entityBody{fields: map[string]any{}}, nil
 	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("Cannot parse JSON body")
+		return entityBody{}, fmt.Errorf("Cannot parse JSON body")
 	}
-	return normalizeNumbers(m).(map[string]any), nil
+	return entityBody{fields: normalizeNumbers(m).(map[string]any)}, nil
 }
 
 // normalizeNumbers turns whole JSON numbers into ints, as the decK loader yields them from YAML,

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"fmt"
+	"maps"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -199,13 +201,141 @@ func asStrings(v any) ([]string, bool) {
 	return nil, false
 }
 
+// coerceFormConfig gives form-encoded config values the types the plugin wants. A form carries
+// only strings, and Kong converts them by the plugin's schema (config.timeout=5000 is stored as
+// the number 5000). The gateway knows no plugin's schema, so it asks the plugin: each string
+// the form sent is tried as an integer, a number, a boolean, and (when empty) null, as Kong
+// reads an empty form value, and the first the plugin accepts there without any new problem is
+// kept. A string only a string fits (a numeric client id) stays a string.
+func (g *Gateway) coerceFormConfig(p *deck.Plugin, form map[string]any) {
+	sent, _ := form["config"].(map[string]any)
+	if len(sent) == 0 || p.Config == nil {
+		return
+	}
+	problems := func() map[string]bool {
+		at := map[string]bool{}
+		if de, ok := asDeckErrors(g.plugins.Check(*p)); ok {
+			for _, prob := range de.Problems {
+				at[prob.Path] = true
+			}
+		}
+		return at
+	}
+	before := problems()
+	for _, key := range stringLeaves(sent, "") {
+		s, ok := valueAt(p.Config, key).(string)
+		if !ok {
+			continue
+		}
+		path := "config." + key
+		for _, typed := range formCandidates(s) {
+			setValueAt(p.Config, key, typed)
+			after := problems()
+			if !after[path] && noNewProblems(before, after) {
+				before = after
+				break
+			}
+			setValueAt(p.Config, key, s)
+		}
+	}
+}
+
+func noNewProblems(before, after map[string]bool) bool {
+	for path := range after {
+		if !before[path] {
+			return false
+		}
+	}
+	return true
+}
+
+// stringLeaves lists the dotted paths of the strings in v, sorted.
+func stringLeaves(v any, prefix string) []string {
+	var out []string
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	switch c := v.(type) {
+	case string:
+		return []string{prefix}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(c)) {
+			out = append(out, stringLeaves(c[k], join(k))...)
+		}
+	case []any:
+		for i, e := range c {
+			out = append(out, stringLeaves(e, join(strconv.Itoa(i)))...)
+		}
+	}
+	return out
+}
+
+// formCandidates are the typed values a form string may stand for.
+func formCandidates(s string) []any {
+	var out []any
+	if n, err := strconv.Atoi(s); err == nil {
+		out = append(out, n)
+	} else if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		out = append(out, f)
+	}
+	if strings.EqualFold(s, "true") || strings.EqualFold(s, "false") {
+		out = append(out, strings.EqualFold(s, "true"))
+	}
+	if s == "" {
+		out = append(out, nil)
+	}
+	return out
+}
+
+// valueAt returns the value at a dotted path of records and arrays ("a.b.0"), or nil.
+func valueAt(v any, path string) any {
+	for part := range strings.SplitSeq(path, ".") {
+		switch c := v.(type) {
+		case map[string]any:
+			v = c[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil
+			}
+			v = c[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// setValueAt replaces the value at a dotted path that valueAt found.
+func setValueAt(root map[string]any, path string, val any) {
+	parent, last := "", path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		parent, last = path[:i], path[i+1:]
+	}
+	var container any = root
+	if parent != "" {
+		container = valueAt(root, parent)
+	}
+	switch c := container.(type) {
+	case map[string]any:
+		c[last] = val
+	case []any:
+		if i, err := strconv.Atoi(last); err == nil && i >= 0 && i < len(c) {
+			c[i] = val
+		}
+	}
+}
+
 // bracketRE matches the array markers Kong's form decoding accepts: "a[]" and "a[2]".
 var bracketRE = regexp.MustCompile(`\[\d*\]`)
 
 // decodeForm turns Kong-style form fields into a nested record: "config.issuer=x" sets
 // config.issuer; a repeated key ("config.auth_methods=a&config.auth_methods=b") or one marked
-// "[]" becomes an array. Values stay strings: plugins accept strings where Kong's schema
-// coercion would.
+// "[]" becomes an array. Values stay strings here; coerceFormConfig types them by what the
+// plugin accepts.
 func decodeForm(vals url.Values) (map[string]any, error) {
 	out := map[string]any{}
 	keys := make([]string, 0, len(vals))

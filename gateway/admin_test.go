@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -184,6 +185,72 @@ func TestAdminFormEncodedPlugin(t *testing.T) {
 		!reflect.DeepEqual(got.Config["auth_methods"], []any{"authorization_code", "session"}) ||
 		!reflect.DeepEqual(got.Config["scopes"], []any{"openid"}) || got.Config["issuer"] != "http://idp.test" {
 		t.Errorf("form-encoded plugin saved as %+v", got)
+	}
+}
+
+// typedFactory wants the types Kong's schema would give: an integer, a number, booleans in a
+// list, a string, and a value that may be null.
+func typedFactory(p deck.Plugin, _ PluginEnv) (Plugin, error) {
+	errs := &deck.Errors{}
+	if _, ok := p.Config["timeout"].(int); !ok {
+		errs.Add("config.timeout", 0, "expected an integer, got %#v", p.Config["timeout"])
+	}
+	if _, ok := p.Config["ratio"].(float64); !ok {
+		errs.Add("config.ratio", 0, "expected a number")
+	}
+	flags, _ := p.Config["flags"].([]any)
+	for i, f := range flags {
+		if _, ok := f.(bool); !ok {
+			errs.Add(fmt.Sprintf("config.flags.%d", i), 0, "expected true or false")
+		}
+	}
+	if _, ok := p.Config["client_id"].(string); !ok {
+		errs.Add("config.client_id", 0, "expected a string")
+	}
+	if v, ok := p.Config["redirect_uri"]; ok && v != nil {
+		errs.Add("config.redirect_uri", 0, "expected a URL or null")
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return tagPlugin{tag: p.Name}, nil
+}
+
+// TestAdminFormValuesTakeThePluginsTypes: form values are strings; the admin API gives them the
+// types the plugin asks for, as Kong's schema coercion does, and leaves strings it accepts alone.
+func TestAdminFormValuesTakeThePluginsTypes(t *testing.T) {
+	g := newTestGateway(t, &deck.Config{Services: []deck.Service{svc("s")}}, Options{Plugins: Plugins{"typed": typedFactory}})
+	srv := httptest.NewServer(g.Admin())
+	t.Cleanup(srv.Close)
+	c := adminClient{t: t, base: srv.URL}
+	form := url.Values{
+		"name":                {"typed"},
+		"config.timeout":      {"5000"},
+		"config.ratio":        {"0.5"},
+		"config.flags":        {"true", "FALSE"},
+		"config.client_id":    {"12345"},
+		"config.redirect_uri": {""},
+	}
+	status, body := c.call("POST", "/plugins", "application/x-www-form-urlencoded", form.Encode())
+	if status != 201 {
+		t.Fatalf("create: %d %v", status, body)
+	}
+	got := g.Config().Plugins[0].Config
+	want := map[string]any{"timeout": 5000, "ratio": 0.5, "flags": []any{true, false}, "client_id": "12345", "redirect_uri": nil}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("saved config %#v, want %#v", got, want)
+	}
+	id := body["id"].(string)
+
+	// PATCH by form: the new value is typed, the others keep theirs.
+	status, body = c.call("PATCH", "/plugins/"+id, "application/x-www-form-urlencoded", "config.timeout=7000")
+	if status != 200 || g.Config().Plugins[0].Config["timeout"] != 7000 || g.Config().Plugins[0].Config["ratio"] != 0.5 {
+		t.Errorf("patch: %d %v; saved %#v", status, body, g.Config().Plugins[0].Config)
+	}
+	// A string no type fits is the plugin's problem, reported as such.
+	status, body = c.call("PATCH", "/plugins/"+id, "application/x-www-form-urlencoded", "config.timeout=soon")
+	if fields, _ := body["fields"].(map[string]any); status != 400 || fields["config"].(map[string]any)["timeout"] != `expected an integer, got "soon"` {
+		t.Errorf("uncoercible value: %d %v", status, body)
 	}
 }
 
