@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -252,5 +253,39 @@ func TestBearerConcurrent(t *testing.T) {
 	}
 	if n := h.op.JWKSFetches(); n > 2 {
 		t.Errorf("%d JWKS fetches, want at most 2 (load + one refetch)", n)
+	}
+}
+
+// While the JWKS cannot be loaded at all, concurrent tokens (honest or with forged kids) do not
+// each fetch it again: one load per retryFailedFetch, and the keys load once it answers again.
+func TestJWKSLoadFailureIsRateLimited(t *testing.T) {
+	h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["auth_methods"] = []any{"bearer"} })
+	h.op.FailJWKS(http.StatusServiceUnavailable)
+	good := h.op.Sign(accessClaims(h.op))
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok := good
+			if i%2 == 1 {
+				tok = h.op.SignForged(accessClaims(h.op), oidctest.Forge{Key: oidctest.NewKey(), Kid: fmt.Sprintf("forged-%d", i)})
+			}
+			if resp, _ := bearerRequest(t, h, tok); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("token %d without a JWKS: %d, want 401", i, resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := h.op.JWKSFetches(); n != 1 {
+		t.Errorf("%d JWKS fetches while it failed, want 1", n)
+	}
+	h.op.FailJWKS(0)
+	h.clock.Advance(retryFailedFetch + time.Millisecond)
+	if resp, body := bearerRequest(t, h, good); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the JWKS recovered: %d %s", resp.StatusCode, body)
+	}
+	if n := h.op.JWKSFetches(); n != 2 {
+		t.Errorf("%d JWKS fetches after recovery, want 2", n)
 	}
 }

@@ -34,8 +34,9 @@ const (
 	wellKnownOAuth = "/.well-known/oauth-authorization-server"
 	// maxDocument caps every back-channel response body (discovery, JWKS, token, introspection).
 	maxDocument = 1 << 20
-	// retryFailedDiscovery bounds how often a failing discovery is retried by new requests.
-	retryFailedDiscovery = time.Second
+	// retryFailedFetch bounds how often a failing discovery or first JWKS load is retried by
+	// new requests.
+	retryFailedFetch = time.Second
 )
 
 // ErrDiscovery wraps every discovery failure.
@@ -74,7 +75,8 @@ type discoverer struct {
 }
 
 // get returns the cached metadata, fetching it on first use. Failed first fetches are retried
-// at most once per retryFailedDiscovery, so a down IdP is not asked on every request.
+// at most once per retryFailedFetch after the last failure ended, so a down or hanging IdP is
+// not asked by every request, each waiting a full timeout behind the previous one.
 func (d *discoverer) get(ctx context.Context) (*Metadata, error) {
 	if md := d.md.Load(); md != nil {
 		return md, nil
@@ -84,7 +86,7 @@ func (d *discoverer) get(ctx context.Context) (*Metadata, error) {
 	if md := d.md.Load(); md != nil {
 		return md, nil
 	}
-	if d.lastErr != nil && d.now().Sub(d.lastAttempt) < retryFailedDiscovery {
+	if d.lastErr != nil && d.now().Sub(d.lastAttempt) < retryFailedFetch {
 		return nil, d.lastErr
 	}
 	return d.fetchLocked(ctx)
@@ -105,10 +107,12 @@ func (d *discoverer) rediscover(ctx context.Context) bool {
 }
 
 func (d *discoverer) fetchLocked(ctx context.Context) (*Metadata, error) {
-	d.lastAttempt = d.now()
 	md, err := d.fetch(ctx)
+	d.lastAttempt = d.now()
 	if err != nil {
-		d.lastErr = err
+		if ctx.Err() == nil { // a client that went away says nothing about the provider
+			d.lastErr = err
+		}
 		if prev := d.md.Load(); prev != nil {
 			// Keep serving the previous document, as Kong does.
 			return prev, nil

@@ -1,6 +1,13 @@
 package oidc
 
-import "testing"
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
 
 func TestNormalizeIssuer(t *testing.T) {
 	tests := []struct{ in, url, iss string }{
@@ -14,5 +21,39 @@ func TestNormalizeIssuer(t *testing.T) {
 		if u != tt.url || iss != tt.iss {
 			t.Errorf("normalizeIssuer(%q) = %q, %q; want %q, %q", tt.in, u, iss, tt.url, tt.iss)
 		}
+	}
+}
+
+// A failing discovery is retried at most once per retryFailedFetch counted from when the failure
+// ended: requests queued behind a slow failing fetch get its error instead of fetching again,
+// each waiting a full timeout.
+func TestDiscoveryFailureIsRateLimited(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	var fetches atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		clock.Advance(5 * time.Second) // a slow answer: time passes while it is fetched
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	t.Cleanup(srv.Close)
+	d := &discoverer{url: srv.URL, issuer: srv.URL, client: newHTTPClient(time.Minute), lifetime: 30 * time.Second, now: clock.Now}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := d.get(t.Context()); err == nil {
+				t.Error("discovery succeeded against a failing provider")
+			}
+		}()
+	}
+	wg.Wait()
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("%d discovery fetches for 10 concurrent requests, want 1", n)
+	}
+	clock.Advance(retryFailedFetch)
+	d.get(t.Context())
+	if n := fetches.Load(); n != 2 {
+		t.Errorf("%d discovery fetches after the retry interval, want 2", n)
 	}
 }

@@ -25,8 +25,9 @@ var (
 
 // jwks caches the provider's signing keys. An unknown key id triggers one refetch, and refetches
 // are rate limited to one per minGap, so a stream of forged tokens with random kids cannot make
-// the gateway hammer the provider. The first fetch is not rate limited. Tokens with a known kid
-// never wait for a fetch: the key list is an atomic pointer.
+// the gateway hammer the provider. A failed first load is retried at most once per
+// retryFailedFetch. Tokens with a known kid never wait for a fetch: the key list is an atomic
+// pointer.
 type jwks struct {
 	uri    func(ctx context.Context) (string, error)
 	client *http.Client
@@ -40,6 +41,11 @@ type jwks struct {
 
 	fetchMu     sync.Mutex // held during a fetch; guards the fields below
 	lastRefetch time.Time
+	// loadErr is why the first load failed, at loadFailed. While no key set is loaded, every
+	// token needs one; without this, each would fetch again, one after the other, and with a
+	// hanging endpoint each would wait a full timeout behind the previous one.
+	loadErr    error
+	loadFailed time.Time
 }
 
 // lookup returns the keys that may have signed a token with this kid and alg.
@@ -53,9 +59,16 @@ func (k *jwks) lookup(ctx context.Context, kid, alg string) ([]jose.JSONWebKey, 
 	defer k.fetchMu.Unlock()
 	keys := k.keys.Load()
 	if keys == nil {
+		if k.loadErr != nil && k.now().Sub(k.loadFailed) < retryFailedFetch {
+			return nil, k.loadErr
+		}
 		if err := k.fetchLocked(ctx); err != nil {
+			if ctx.Err() == nil { // a client that went away says nothing about the provider
+				k.loadErr, k.loadFailed = err, k.now()
+			}
 			return nil, err
 		}
+		k.loadErr = nil
 		keys = k.keys.Load()
 	}
 	if m := matchKeys(*keys, kid, alg); len(m) > 0 {

@@ -72,6 +72,7 @@ type Provider struct {
 	tokenRedirect string
 	authError     [2]string
 	jwksFetches   int
+	jwksStatus    int
 	tokenRequests []TokenRequest
 	revoked       []string
 	now           func() time.Time
@@ -145,6 +146,14 @@ func (p *Provider) FailToken(status int, code, description string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.tokenStatus, p.tokenError, p.tokenErrDesc = status, code, description
+}
+
+// FailJWKS makes the JWKS endpoint answer status with no key set (0: serve the keys again).
+// Fetches are counted either way.
+func (p *Provider) FailJWKS(status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.jwksStatus = status
 }
 
 // HangToken makes the token endpoint never answer (until the client gives up).
@@ -285,6 +294,11 @@ func (p *Provider) discovery(w http.ResponseWriter) {
 func (p *Provider) jwks(w http.ResponseWriter) {
 	p.mu.Lock()
 	p.jwksFetches++
+	if status := p.jwksStatus; status != 0 {
+		p.mu.Unlock()
+		writeJSON(w, status, map[string]any{"error": "unavailable"})
+		return
+	}
 	keys := []map[string]any{jwk(&p.key.PublicKey, p.kid)}
 	for i, k := range p.extraKeys {
 		keys = append(keys, jwk(&k.PublicKey, fmt.Sprintf("old-%d", i)))
