@@ -186,11 +186,11 @@ func TestLoginForm(t *testing.T) {
 			t.Fatalf("authorize: %d %s", resp.StatusCode, body)
 		}
 		tx := txFrom(t, resp)
-		page := postLogin(t, s, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "identifier": {alice}, "credentials.passcode": {"nope"}})
+		page := postLogin(t, s, tx, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "identifier": {alice}, "credentials.passcode": {"nope"}})
 		if page.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("wrong password status %d", page.StatusCode)
 		}
-		page = postLogin(t, s, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "identifier": {alice}, "credentials.passcode": {password}})
+		page = postLogin(t, s, tx, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "identifier": {alice}, "credentials.passcode": {password}})
 		if page.StatusCode != http.StatusFound || !strings.HasPrefix(page.Header.Get("Location"), webRedirect+"?code=") {
 			t.Fatalf("retry: %d %s", page.StatusCode, page.Header.Get("Location"))
 		}
@@ -198,12 +198,12 @@ func TestLoginForm(t *testing.T) {
 	t.Run("single form username and password", func(t *testing.T) {
 		resp, _ := get(t, authorizeURL(s, nil))
 		tx := txFrom(t, resp)
-		page := postLogin(t, s, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "username": {"ALICE@example.com"}, "password": {password}})
+		page := postLogin(t, s, tx, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "username": {"ALICE@example.com"}, "password": {password}})
 		if page.StatusCode != http.StatusFound || !strings.Contains(page.Header.Get("Location"), "code=") {
 			t.Fatalf("single form: %d %s", page.StatusCode, page.Header.Get("Location"))
 		}
 		// A transaction completes once.
-		page = postLogin(t, s, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "username": {alice}, "password": {password}})
+		page = postLogin(t, s, tx, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "username": {alice}, "password": {password}})
 		if page.StatusCode != http.StatusBadRequest {
 			t.Errorf("reused transaction: %d", page.StatusCode)
 		}
@@ -211,9 +211,28 @@ func TestLoginForm(t *testing.T) {
 	t.Run("csrf mismatch", func(t *testing.T) {
 		resp, _ := get(t, authorizeURL(s, nil))
 		tx := txFrom(t, resp)
-		page := postLogin(t, s, url.Values{"tx": {tx.id}, "csrf": {"forged"}, "username": {alice}, "password": {password}})
+		page := postLogin(t, s, tx, url.Values{"tx": {tx.id}, "csrf": {"forged"}, "username": {alice}, "password": {password}})
 		if page.StatusCode != http.StatusForbidden {
 			t.Errorf("csrf mismatch: %d", page.StatusCode)
+		}
+	})
+	t.Run("login CSRF: the form sent from another browser", func(t *testing.T) {
+		// The attacker starts a sign-in in their own browser and has the victim's browser post
+		// that form with the attacker's credentials: without the binding cookie it is refused,
+		// so the victim is not signed in to the IdP as the attacker.
+		resp, _ := get(t, authorizeURL(s, nil))
+		tx := txFrom(t, resp)
+		victim := tx
+		victim.browser = nil
+		page := postLogin(t, s, victim, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "username": {alice}, "password": {password}})
+		if page.StatusCode != http.StatusForbidden || page.Header.Get("Set-Cookie") != "" {
+			t.Errorf("form without the browser cookie: %d, Set-Cookie %q", page.StatusCode, page.Header.Get("Set-Cookie"))
+		}
+		other, _ := get(t, authorizeURL(s, nil))
+		victim.browser = txFrom(t, other).browser // a browser with its own, different sign-in
+		page = postLogin(t, s, victim, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "username": {alice}, "password": {password}})
+		if page.StatusCode != http.StatusForbidden {
+			t.Errorf("form from another browser: %d", page.StatusCode)
 		}
 	})
 	t.Run("too many attempts", func(t *testing.T) {
@@ -221,7 +240,7 @@ func TestLoginForm(t *testing.T) {
 		tx := txFrom(t, resp)
 		var last int
 		for range 10 {
-			last = postLogin(t, s, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "username": {alice}, "password": {"x"}}).StatusCode
+			last = postLogin(t, s, tx, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "username": {alice}, "password": {"x"}}).StatusCode
 		}
 		if last != http.StatusTooManyRequests {
 			t.Errorf("10th failure: %d", last)
@@ -236,7 +255,7 @@ func TestLoginForm(t *testing.T) {
 			}
 		}
 		tx := txFrom(t, resp)
-		page := postLogin(t, s, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "identifier": {alice}})
+		page := postLogin(t, s, tx, url.Values{"tx": {tx.id}, "csrf": {tx.csrf}, "identifier": {alice}})
 		b := readBody(t, page)
 		if !strings.Contains(b, `id="credentials-passcode" name="credentials.passcode"`) || !strings.Contains(b, alice) {
 			t.Errorf("password page:\n%s", b)
@@ -244,7 +263,12 @@ func TestLoginForm(t *testing.T) {
 	})
 }
 
-type txInfo struct{ id, csrf string }
+// txInfo is a pending sign-in: its id, the form's CSRF token, and the cookie that binds it to
+// the browser that started it.
+type txInfo struct {
+	id, csrf string
+	browser  *http.Cookie
+}
 
 // txFrom follows the authorize redirect to the sign-in page and reads its hidden fields.
 func txFrom(t *testing.T, authorizeResp *http.Response) txInfo {
@@ -260,12 +284,31 @@ func txFrom(t *testing.T, authorizeResp *http.Response) txInfo {
 		t.Fatalf("no csrf field:\n%s", body)
 	}
 	rest := body[i+len(`name="csrf" value="`):]
-	return txInfo{id: u.Query().Get("tx"), csrf: rest[:strings.IndexByte(rest, '"')]}
+	info := txInfo{id: u.Query().Get("tx"), csrf: rest[:strings.IndexByte(rest, '"')]}
+	for _, c := range authorizeResp.Cookies() {
+		if c.Name == "oidclab_idp_browser" {
+			info.browser = c
+		}
+	}
+	if info.browser == nil {
+		t.Fatal("authorize did not set the browser cookie")
+	}
+	return info
 }
 
-func postLogin(t *testing.T, s *emulator.Server, v url.Values) *http.Response {
+// postLogin submits the sign-in form from the browser that started tx (nil tx.browser: from
+// one without the cookie).
+func postLogin(t *testing.T, s *emulator.Server, tx txInfo, v url.Values) *http.Response {
 	t.Helper()
-	resp, err := noRedirect.PostForm(s.URL()+"/login", v)
+	req, err := http.NewRequest(http.MethodPost, s.URL()+"/login", strings.NewReader(v.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if tx.browser != nil {
+		req.AddCookie(&http.Cookie{Name: tx.browser.Name, Value: tx.browser.Value})
+	}
+	resp, err := noRedirect.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

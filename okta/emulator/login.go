@@ -13,6 +13,7 @@ const (
 	// apart, so on a laptop where the gateway and the IdP share 127.0.0.1 a generic name could
 	// collide with the application's own cookie.
 	sessionCookie    = "oidclab_idp_sid"
+	browserCookie    = "oidclab_idp_browser"
 	maxLoginAttempts = 10
 	msgSignInFailed  = "Unable to sign in"
 	msgTxExpired     = "This sign-in request has expired or was already used. Start again from the application."
@@ -29,14 +30,24 @@ func (s *Server) sessionFrom(r *http.Request, now time.Time) (session, bool) {
 
 // startLogin parks the authorization request in a login transaction and sends the browser to
 // the sign-in page. The transaction id travels in the URL and the form; its CSRF token only in
-// the form, so a cross-site POST cannot complete someone else's login.
+// the form; and the transaction is bound to this browser by a cookie. The cookie is what stops
+// login CSRF: someone who starts a login in their own browser and makes a victim's browser submit
+// that form with their own password would otherwise sign the victim in to the IdP as themselves.
 func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req authRequest, now time.Time) {
+	browser := ""
+	if c, err := r.Cookie(browserCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		browser = c.Value // one value per browser, so logins in two tabs do not displace each other
+	} else {
+		browser = randomToken(32)
+	}
 	txID := randomToken(24)
-	tx := &loginTx{Req: req, CSRF: randomToken(24), Expires: now.Add(loginTxLifetime)}
+	tx := &loginTx{Req: req, CSRF: randomToken(24), Browser: hashKey(browser), Expires: now.Add(loginTxLifetime)}
 	if err := s.store.putTx(txID, tx, now); err != nil {
 		s.deliverAuthorizeError(w, r, req, redirectError("temporarily_unavailable", err.Error()))
 		return
 	}
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: browser, Path: "/login", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(r)})
 	w.Header().Set("Cache-Control", "no-cache, no-store")
 	http.Redirect(w, r, "/login?tx="+url.QueryEscape(txID), http.StatusFound)
 }
@@ -75,6 +86,10 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request, _ *Au
 	rec.ClientID = tx.Req.ClientID
 	if subtle.ConstantTimeCompare([]byte(f.Get("csrf")), []byte(tx.CSRF)) != 1 {
 		writeErrorPage(w, r, http.StatusForbidden, "invalid_request", "The sign-in form is not valid for this request (CSRF token mismatch). Start again from the application.")
+		return
+	}
+	if c, err := r.Cookie(browserCookie); err != nil || subtle.ConstantTimeCompare([]byte(hashKey(c.Value)), []byte(tx.Browser)) != 1 {
+		writeErrorPage(w, r, http.StatusForbidden, "invalid_request", "The sign-in form was sent from another browser than the one that started the sign-in, or without cookies. Enable cookies and start again from the application.")
 		return
 	}
 	identifier := strings.TrimSpace(truncate(f.Get("username"), maxIDLen))
@@ -124,10 +139,16 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request, _ *Au
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil || strings.HasPrefix(s.baseFor(r), "https://"),
+		Secure: s.secureCookies(r),
 	})
 	s.log.Info("emulator sign-in", "user", u.Login, "client_id", tx.Req.ClientID)
 	s.completeAuthorize(w, r, tx.Req, u, now)
+}
+
+// secureCookies reports whether the IdP's cookies get the Secure attribute: when browsers reach
+// it over https, directly or through a tunnel.
+func (s *Server) secureCookies(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(s.baseFor(r), "https://")
 }
 
 // checkPassword compares in constant time, and spends the same work for unknown users.

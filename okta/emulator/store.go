@@ -34,6 +34,7 @@ type authRequest struct {
 type loginTx struct {
 	Req      authRequest
 	CSRF     string
+	Browser  string // SHA-256 of the browser cookie that started it
 	Attempts int
 	Expires  time.Time
 }
