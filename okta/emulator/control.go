@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -177,12 +178,21 @@ func (s *Server) ResetRequests() {
 	s.control.mu.Unlock()
 }
 
-// redactedParams are parameters whose values are secrets: the log keeps only that they came.
-var redactedParams = map[string]bool{
-	"client_secret": true, "code": true, "code_verifier": true, "refresh_token": true, "token": true,
-	"access_token": true, "id_token": true, "id_token_hint": true, "password": true,
-	"credentials.passcode": true, "csrf": true, "client_assertion": true, "sessionToken": true,
-	"tx": true,
+// secretParam reports whether a parameter's value is a secret: the log keeps only that it came.
+// Names are matched by what they end in, whatever their case, so that a client's own spelling
+// (Password, subject_token, device_code, otp) is redacted too.
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "tx", "csrf", "otp", "state_token", "statetoken":
+		return true
+	}
+	for _, suffix := range []string{"secret", "password", "passcode", "assertion", "verifier", "token", "token_hint", "code"} {
+		if strings.HasSuffix(n, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 const redacted = "[redacted]"

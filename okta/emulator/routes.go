@@ -194,7 +194,7 @@ func redactParams(r *http.Request) map[string]string {
 			break
 		}
 		v := strings.Join(r.Form[k], ",")
-		if redactedParams[k] {
+		if secretParam(k) {
 			v = redacted
 		} else if len(v) > maxRecordedParamLen {
 			v = v[:maxRecordedParamLen] + "…"
