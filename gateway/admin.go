@@ -276,7 +276,7 @@ func (g *Gateway) adminCreatePlugin(w http.ResponseWriter, r *http.Request) {
 	}
 	var id, path string
 	err = g.Update(func(cfg *deck.Config) error {
-		p := deck.Plugin{Enabled: true}
+		p := deck.Plugin{Enabled: true, Protocols: deck.DefaultPluginProtocols()}
 		if ref := r.PathValue("service"); ref != "" {
 			s := findService(cfg, ref)
 			if s == nil {

@@ -176,10 +176,14 @@ func (v entityView) plugin(p deck.Plugin) pluginJSON {
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
+	protocols := p.Protocols
+	if len(protocols) == 0 { // a plugin built in code
+		protocols = deck.DefaultPluginProtocols()
+	}
 	return pluginJSON{
 		ID: p.ID, Name: p.Name, CreatedAt: ts, UpdatedAt: ts,
 		Route: v.routeID(p.Route), Service: v.serviceID(p.Service),
-		Config: cfg, Protocols: []string{"grpc", "grpcs", "http", "https"},
+		Config: cfg, Protocols: protocols,
 		Enabled: p.Enabled, Tags: p.Tags,
 	}
 }

@@ -95,10 +95,19 @@ func applyPluginInput(cfg *deck.Config, p *deck.Plugin, in map[string]any, creat
 				bad(k, "expected a set of strings")
 				continue
 			}
+			known := deck.DefaultPluginProtocols()
+			good := len(ps) > 0
+			if !good {
+				bad(k, "must not be empty")
+			}
 			for i, proto := range ps {
-				if !slices.Contains([]string{"grpc", "grpcs", "http", "https"}, proto) {
-					bad(k+"."+strconv.Itoa(i), "expected one of: grpc, grpcs, http, https")
+				if !slices.Contains(known, proto) {
+					bad(k+"."+strconv.Itoa(i), "expected one of: %s", strings.Join(known, ", "))
+					good = false
 				}
+			}
+			if good {
+				p.Protocols = ps
 			}
 		case "instance_name", "ordering", "created_at", "updated_at":
 			// Accepted for compatibility with Kong clients; oidclab does not use them.

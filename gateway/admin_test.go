@@ -402,3 +402,37 @@ func TestDecodeForm(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminPluginProtocols: protocols given when creating or patching a plugin are kept and
+// shown, as are those of a file; a plugin that names none has Kong's default.
+func TestAdminPluginProtocols(t *testing.T) {
+	g, c := newAdminFixture(t)
+	status, p := c.call("POST", "/plugins", "application/json", `{"name":"openid-connect","protocols":["https"],"config":{"issuer":"x"}}`)
+	if status != 201 || !reflect.DeepEqual(p["protocols"], []any{"https"}) || !reflect.DeepEqual(g.Config().Plugins[0].Protocols, []string{"https"}) {
+		t.Fatalf("create: %d %v", status, p)
+	}
+	id := p["id"].(string)
+	status, p = c.call("PATCH", "/plugins/"+id, "application/x-www-form-urlencoded", "protocols=http&protocols=https")
+	if status != 200 || !reflect.DeepEqual(p["protocols"], []any{"http", "https"}) {
+		t.Errorf("patch: %d %v", status, p)
+	}
+	if status, p = c.call("PATCH", "/plugins/"+id, "application/json", `{"protocols":[]}`); status != 400 {
+		t.Errorf("empty protocols: %d %v", status, p)
+	}
+	c.call("DELETE", "/plugins/"+id, "", "")
+	status, p = c.call("POST", "/plugins", "application/json", `{"name":"openid-connect","config":{"issuer":"x"}}`)
+	if status != 201 || !reflect.DeepEqual(p["protocols"], []any{"grpc", "grpcs", "http", "https"}) {
+		t.Errorf("default protocols: %d %v", status, p)
+	}
+
+	status, _ = c.call("POST", "/config", "application/x-yaml", `_format_version: "3.0"
+plugins:
+  - name: openid-connect
+    protocols: [http]
+    config: {issuer: x}
+`)
+	_, list := c.call("GET", "/plugins", "", "")
+	if data, _ := list["data"].([]any); status != 201 || len(data) != 1 || !reflect.DeepEqual(data[0].(map[string]any)["protocols"], []any{"http"}) {
+		t.Errorf("protocols from a file: %d %v", status, list)
+	}
+}

@@ -14,7 +14,7 @@ func (d *decoder) plugin(out *decoded, n *yaml.Node, path string, svc, route int
 	}
 	p := Plugin{
 		Enabled:     true,
-		Protocols:   []string{"grpc", "grpcs", "http", "https"},
+		Protocols:   DefaultPluginProtocols(),
 		Config:      map[string]any{},
 		ConfigLines: map[string]int{},
 		Pos:         Pos{Line: d.line(n), Path: path},

@@ -54,6 +54,9 @@ type Route struct {
 	Pos           Pos
 }
 
+// DefaultPluginProtocols returns the protocols of a plugin that names none: Kong's default.
+func DefaultPluginProtocols() []string { return []string{"grpc", "grpcs", "http", "https"} }
+
 // Plugin is a plugin instance: global when Service and Route are both empty.
 type Plugin struct {
 	ID      string
