@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -370,4 +371,46 @@ func keysOf(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// The authorization cookie is single use even when a callback is replayed concurrently (a
+// double-submitted form_post, an attacker racing the user): one request redeems the code, every
+// other one gets 401 without reaching the token endpoint.
+func TestConcurrentReplayedCallback(t *testing.T) {
+	h := newHarness(t, nil)
+	_, ck, q := h.startLogin("/anything")
+	params := h.authorize(q)
+	const n = 16
+	statuses := make(chan int, n)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for range n {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/anything?"+params.Encode(), nil)
+			req.AddCookie(ck)
+			resp, err := rawClient(t).Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	start.Done()
+	done.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusOK] != 1 || count[http.StatusUnauthorized] != n-1 {
+		t.Errorf("statuses %v, want one 200 and %d 401", count, n-1)
+	}
+	if got := len(h.op.TokenRequests()); got != 1 {
+		t.Errorf("%d token requests, want 1", got)
+	}
 }
