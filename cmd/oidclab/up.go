@@ -132,6 +132,16 @@ func upRun(ctx context.Context, opts *upOptions) error {
 	defer proxyLn.Close()
 	ready := upReady{ProxyURL: listenerURL(proxyLn)}
 	ready.PublicURL = ready.ProxyURL
+	// The admin port too, before anything is started or logged: a busy port is the whole story.
+	var adminLn net.Listener
+	if opts.AdminListen != "off" {
+		if adminLn, err = listen("--admin-listen", opts.AdminListen); err != nil {
+			return err
+		}
+		defer adminLn.Close()
+		u := listenerURL(adminLn)
+		ready.AdminURL = &u
+	}
 
 	lookup := os.LookupEnv
 	var idp *localIdP
@@ -164,15 +174,9 @@ func upRun(ctx context.Context, opts *upOptions) error {
 
 	servers := []*http.Server{newServer(gw, logger)}
 	listeners := []net.Listener{proxyLn}
-	if opts.AdminListen != "off" {
-		adminLn, err := listen("--admin-listen", opts.AdminListen)
-		if err != nil {
-			return err
-		}
+	if adminLn != nil {
 		servers = append(servers, newServer(gw.Admin(), logger))
 		listeners = append(listeners, adminLn)
-		u := listenerURL(adminLn)
-		ready.AdminURL = &u
 	}
 	if !opts.JSON {
 		// Every hop of a login, explained, as it happens.

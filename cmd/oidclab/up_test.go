@@ -77,6 +77,24 @@ func TestUpUsageErrors(t *testing.T) {
 	}
 }
 
+// TestUpBusyAdminPortStartsNothing: a busy --admin-listen is found before the configuration is
+// applied or the IdP started, so the error is the only thing said.
+func TestUpBusyAdminPortStartsNothing(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+	io, _, errOut := testIO("")
+	args := []string{"up", "--listen", "127.0.0.1:0", "--idp-listen", "127.0.0.1:0", "--admin-listen", busy.Addr().String()}
+	if code := run(args, io); code != int(exitUsage) {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	if got := strings.TrimSpace(errOut.String()); strings.Count(got, "\n") != 0 || !strings.Contains(got, "--admin-listen") {
+		t.Errorf("want only the busy-port error on stderr, got:\n%s", got)
+	}
+}
+
 // TestUpReportsEveryProblemAtOnce: the file's own problems and the plugin's config problems
 // come in one error, so one edit fixes everything.
 func TestUpReportsEveryProblemAtOnce(t *testing.T) {
