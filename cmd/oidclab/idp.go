@@ -292,7 +292,7 @@ func idpAnnouncement(srv *emulator.Server, cfg emulator.Config, opts *idpOptions
 	r := idpReady{
 		Issuer:       srv.Issuer(),
 		DiscoveryURL: srv.Issuer() + "/.well-known/openid-configuration",
-		ControlURL:   srv.URL() + "/_emulator/",
+		ControlURL:   srv.ControlURL(),
 		Users:        []idpReadyUser{},
 		Clients:      []idpReadyClient{},
 		RedirectURIs: []string{},

@@ -221,3 +221,23 @@ func TestIdpProcess(t *testing.T) {
 		t.Fatal("oidclab idp did not exit after SIGTERM")
 	}
 }
+
+// Behind a tunnel the issuer is the public URL, but the control API is only served to loopback
+// requests for a loopback host name: the announced control URL must be the listen address.
+func TestIdpControlURLBehindBaseURL(t *testing.T) {
+	r, _, _, _ := startIdp(t, &idpOptions{JSON: true, BaseURL: "https://idp.example.test"})
+	if r.Issuer != "https://idp.example.test/oauth2/default" {
+		t.Errorf("issuer %s", r.Issuer)
+	}
+	if !strings.HasPrefix(r.ControlURL, "http://127.0.0.1:") {
+		t.Fatalf("control URL %q, want the loopback listen address", r.ControlURL)
+	}
+	resp, err := http.Get(r.ControlURL + "requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %srequests: %d", r.ControlURL, resp.StatusCode)
+	}
+}

@@ -52,9 +52,10 @@ type Server struct {
 	store   store
 	control control
 
-	handler http.Handler
-	httpSrv *http.Server
-	done    chan struct{}
+	handler   http.Handler
+	httpSrv   *http.Server
+	listenURL string // http://{bound address}, set by Start
+	done      chan struct{}
 }
 
 // New builds a Server from a validated copy of cfg. An empty cfg.AuthServers gets the
@@ -248,6 +249,16 @@ func (s *Server) URL() string {
 	return s.baseURL
 }
 
+// ControlURL is where the HTTP control API answers: the bound loopback address, not BaseURL, which
+// may be a tunnel the control API refuses. It is "" when the control API is off or the server was
+// not started with Start.
+func (s *Server) ControlURL() string {
+	if s.opts.DisableControl || s.listenURL == "" {
+		return ""
+	}
+	return s.listenURL + "/_emulator/"
+}
+
 // Issuer is the first configured authorization server's issuer (normally …/oauth2/default).
 func (s *Server) Issuer() string { return s.IssuerFor(s.first) }
 
@@ -266,8 +277,9 @@ func Start(ctx context.Context, addr string, cfg Config, opts Options) (*Server,
 	if err != nil {
 		return nil, fmt.Errorf("emulator: listen on %s: %w", addr, err)
 	}
+	s.listenURL = "http://" + hostPortForURL(ln.Addr().(*net.TCPAddr))
 	if s.URL() == "" {
-		s.SetBaseURL("http://" + hostPortForURL(ln.Addr().(*net.TCPAddr)))
+		s.SetBaseURL(s.listenURL)
 	}
 	s.done = make(chan struct{})
 	s.httpSrv = &http.Server{
