@@ -128,16 +128,26 @@ func userinfoClaims(u *User, scopes []string) map[string]any {
 	return out
 }
 
-// handleIntrospect is /v1/introspect (RFC 7662) with Okta's fields.
-func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request, as *AuthServer) {
+// tokenRequest authenticates the client of an introspection or revocation request and returns
+// the token it asks about; on failure it has answered.
+func (s *Server) tokenRequest(w http.ResponseWriter, r *http.Request) (*Client, string, bool) {
 	client, aerr := s.authenticateClient(r)
 	if aerr != nil {
 		aerr.write(w, r)
-		return
+		return nil, "", false
 	}
 	token := r.PostForm.Get("token")
 	if token == "" {
 		writeOAuthError(w, r, errf(http.StatusBadRequest, "invalid_request", "The 'token' parameter is required."))
+		return nil, "", false
+	}
+	return client, token, true
+}
+
+// handleIntrospect is /v1/introspect (RFC 7662) with Okta's fields.
+func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request, as *AuthServer) {
+	client, token, ok := s.tokenRequest(w, r)
+	if !ok {
 		return
 	}
 	hint := r.PostForm.Get("token_type_hint")
@@ -193,14 +203,8 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request, as *Au
 
 // handleRevoke is /v1/revoke (RFC 7009): 200 whatever the token, like Okta.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, as *AuthServer) {
-	client, aerr := s.authenticateClient(r)
-	if aerr != nil {
-		aerr.write(w, r)
-		return
-	}
-	token := r.PostForm.Get("token")
-	if token == "" {
-		writeOAuthError(w, r, errf(http.StatusBadRequest, "invalid_request", "The 'token' parameter is required."))
+	client, token, ok := s.tokenRequest(w, r)
+	if !ok {
 		return
 	}
 	if rg, ok := s.store.refreshGrant(token); ok {
