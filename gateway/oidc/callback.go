@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/oidclab/oidclab/gateway"
@@ -161,32 +162,34 @@ func (c *call) noStateCookie(p callbackParams, problem string) {
 }
 
 // stripCallbackArgs removes the authorization response from the request before it is proxied.
+// Every other parameter reaches the upstream byte for byte and in its order: re-encoding would
+// reorder fields, change their escaping and break anything that signs or parses the raw body.
 func (c *call) stripCallbackArgs() {
-	if c.r.URL.RawQuery != "" {
-		q := c.r.URL.Query()
-		changed := false
-		for _, k := range callbackArgs {
-			if q.Has(k) {
-				q.Del(k)
-				changed = true
-			}
-		}
-		if changed {
-			c.r.URL.RawQuery = q.Encode()
+	if q, changed := withoutArgs(c.r.URL.RawQuery, callbackArgs); changed {
+		c.r.URL.RawQuery = q
+	}
+	if c.postForm() != nil {
+		if body, changed := withoutArgs(c.rawForm, callbackArgs); changed {
+			c.setPostBody(body)
 		}
 	}
-	if form := c.postForm(); form != nil {
-		changed := false
-		kept := url.Values{}
-		for k, v := range form {
-			if slices.Contains(callbackArgs, k) {
-				changed = true
-				continue
-			}
-			kept[k] = v
-		}
-		if changed {
-			c.setPostForm(kept)
-		}
+}
+
+// withoutArgs drops the pairs whose (decoded) name is in names from a query string or
+// urlencoded body, keeping the rest as they are.
+func withoutArgs(raw string, names []string) (string, bool) {
+	if raw == "" {
+		return raw, false
 	}
+	kept := make([]string, 0, 8)
+	changed := false
+	for pair := range strings.SplitSeq(raw, "&") {
+		key, _, _ := strings.Cut(pair, "=")
+		if name, err := url.QueryUnescape(key); err == nil && slices.Contains(names, name) {
+			changed = true
+			continue
+		}
+		kept = append(kept, pair)
+	}
+	return strings.Join(kept, "&"), changed
 }

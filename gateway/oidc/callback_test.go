@@ -224,3 +224,39 @@ func TestRepostPageStaysOnOrigin(t *testing.T) {
 		t.Errorf("re-POST form action %q leaves the origin", a)
 	}
 }
+
+// Stripping the authorization response leaves every other parameter as the client sent it: same
+// order, same escaping, repeated names kept; bodies that are not urlencoded are not touched.
+func TestStripCallbackArgsKeepsTheRest(t *testing.T) {
+	tests := []struct {
+		name, ctype, query, body string
+		wantQuery, wantBody      string
+	}{
+		{"query", "", "z=1&code=c&a=x%20y&state=s&z=2&iss=http%3A%2F%2Fi&k", "", "z=1&a=x%20y&z=2&k", ""},
+		{"form body", "application/x-www-form-urlencoded", "keep=1",
+			"z=1&code=c&a=x%20y+w&st%61te=s&z=2&session_state=q&empty=&" + repostMarker + "=1",
+			"keep=1", "z=1&a=x%20y+w&z=2&empty="},
+		{"nothing to strip", "application/x-www-form-urlencoded", "", "b=2&a=1&b=3", "", "b=2&a=1&b=3"},
+		{"multipart untouched", "multipart/form-data; boundary=x", "",
+			"--x\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\nc\r\n--x--\r\n", "",
+			"--x\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\nc\r\n--x--\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			method := http.MethodGet
+			if tt.body != "" {
+				method = http.MethodPost
+			}
+			c := fuzzCall(method, tt.ctype, tt.query, tt.body)
+			c.callbackParams()
+			c.stripCallbackArgs()
+			body, _ := io.ReadAll(c.r.Body)
+			if c.r.URL.RawQuery != tt.wantQuery || string(body) != tt.wantBody {
+				t.Errorf("query %q body %q, want %q %q", c.r.URL.RawQuery, body, tt.wantQuery, tt.wantBody)
+			}
+			if c.r.ContentLength != int64(len(body)) {
+				t.Errorf("Content-Length %d for a %d-byte body", c.r.ContentLength, len(body))
+			}
+		})
+	}
+}

@@ -37,6 +37,7 @@ type call struct {
 
 	formRead bool
 	form     url.Values // urlencoded POST body, nil when none
+	rawForm  string     // the same body as it came
 }
 
 func (p *plugin) newCall(w http.ResponseWriter, r *http.Request) *call {
@@ -128,14 +129,14 @@ func (c *call) postForm() url.Values {
 	if err != nil {
 		return nil
 	}
-	c.form = form
+	c.form, c.rawForm = form, string(body)
 	return form
 }
 
-// setPostForm replaces the urlencoded body (after stripping callback parameters).
-func (c *call) setPostForm(form url.Values) {
-	body := form.Encode()
-	c.form = form
+// setPostBody replaces the urlencoded body (after stripping callback parameters).
+func (c *call) setPostBody(body string) {
+	c.rawForm = body
+	c.form, _ = url.ParseQuery(body)
 	c.r.Body = io.NopCloser(strings.NewReader(body))
 	c.r.ContentLength = int64(len(body))
 	c.r.TransferEncoding = nil // the new body has a known length
