@@ -68,7 +68,14 @@ func (s *Server) parseAuthorizeRequest(q url.Values, as *AuthServer, base string
 	}
 	req.RedirectURI = redirectURI
 
-	// From here on errors go back to the client. response_mode comes first: it says how.
+	// From here on errors go back to the client, the way response_mode asks and with the state
+	// (OIDC Core 3.1.2.6), even when another parameter is what is wrong.
+	if v := q["response_mode"]; len(v) == 1 && (v[0] == "fragment" || v[0] == "form_post") {
+		req.ResponseMode = v[0]
+	}
+	if v := q["state"]; len(v) == 1 && len(v[0]) <= maxParamLen {
+		req.State = v[0]
+	}
 	for k, v := range q {
 		if len(v) > 1 {
 			return req, redirectError("invalid_request", "The '"+k+"' parameter must not be repeated.")
@@ -77,11 +84,8 @@ func (s *Server) parseAuthorizeRequest(q url.Values, as *AuthServer, base string
 			return req, redirectError("invalid_request", "The '"+k+"' parameter is too long.")
 		}
 	}
-	req.State = q.Get("state")
 	switch mode := q.Get("response_mode"); mode {
-	case "", "query":
-	case "fragment", "form_post":
-		req.ResponseMode = mode
+	case "", "query", "fragment", "form_post":
 	default:
 		return req, redirectError("unsupported_response_mode", "The response mode '"+mode+"' is not supported by the authorization server.")
 	}

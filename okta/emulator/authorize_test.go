@@ -91,7 +91,14 @@ func TestAuthorizeRepeatedParameter(t *testing.T) {
 	if loc.Query().Get("error") != "invalid_request" || !strings.Contains(loc.Query().Get("error_description"), "'scope'") {
 		t.Errorf("Location = %s", loc)
 	}
-	resp, body := get(t, authorizeURL(s, nil)+"&client_id="+webID)
+	if loc.Query().Get("state") != "st-1" {
+		t.Errorf("the error does not echo the state: %s", loc)
+	}
+	resp, body := get(t, authorizeURL(s, map[string]string{"response_mode": "form_post"})+"&scope=openid")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="error" value="invalid_request"`) || !strings.Contains(body, `name="state" value="st-1"`) {
+		t.Errorf("repeated scope with form_post: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = get(t, authorizeURL(s, nil)+"&client_id="+webID)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "must not be repeated") {
 		t.Errorf("repeated client_id: %d %s", resp.StatusCode, body)
 	}
