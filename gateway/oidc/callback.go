@@ -147,7 +147,7 @@ func describeIfAny(s string) string {
 func (c *call) noStateCookie(p callbackParams, problem string) {
 	if p.looksLikeCallback() {
 		explain := explainMissingStateCookie(c, p, problem)
-		if p.FromBody && !p.Reposted && problem == "" {
+		if p.FromBody && !p.Reposted && problem == "" && c.repostable() {
 			c.event(gateway.EventCallbackReceived, http.StatusOK,
 				"form_post callback arrived without the authorization cookie: answering with a same-origin re-POST page", explain, nil)
 			c.repost()
@@ -159,6 +159,22 @@ func (c *call) noStateCookie(p callbackParams, problem string) {
 		return
 	}
 	c.startLogin(nil, "")
+}
+
+// A form_post callback is a handful of short fields (code, state, iss, session_state). The
+// re-POST page echoes every field it is given, so anything much larger is not a callback and
+// must not be turned into a page many times the size of the request.
+const (
+	maxRepostFields = 16
+	maxRepostBody   = 16 << 10
+)
+
+func (c *call) repostable() bool {
+	n := 0
+	for _, vs := range c.postForm() {
+		n += len(vs)
+	}
+	return n <= maxRepostFields && len(c.rawForm) <= maxRepostBody
 }
 
 // stripCallbackArgs removes the authorization response from the request before it is proxied.

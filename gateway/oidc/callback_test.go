@@ -260,3 +260,43 @@ func TestStripCallbackArgsKeepsTheRest(t *testing.T) {
 		})
 	}
 }
+
+// The re-POST page echoes the fields it gets: a POST with many fields or a large body is not a
+// form_post callback and gets a new login, not a page many times its size.
+func TestRepostPageBounded(t *testing.T) {
+	h := newHarness(t, nil)
+	post := func(body string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/anything", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, _ := mustDo(t, rawClient(t), req)
+		return resp
+	}
+	if resp := post("code=c&state=s&iss=i"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a real-sized callback: %d, want the re-POST page", resp.StatusCode)
+	}
+	for name, body := range map[string]string{
+		"many fields": "code=c&state=s" + strings.Repeat("&a", 5000),
+		"large body":  "code=c&state=s&pad=" + strings.Repeat("x", 64<<10),
+	} {
+		if resp := post(body); resp.StatusCode != http.StatusFound {
+			t.Errorf("%s: %d, want a new login (302)", name, resp.StatusCode)
+		}
+	}
+}
+
+// Bodies above maxFormBody, with a known length or chunked, are not parsed for callback
+// parameters and reach the upstream whole.
+func TestLargeBodyPassesThrough(t *testing.T) {
+	body := "code=c&state=s&pad=" + strings.Repeat("x", maxFormBody)
+	for _, length := range []int64{int64(len(body)), -1} {
+		c := fuzzCall(http.MethodPost, "application/x-www-form-urlencoded", "", body)
+		c.r.ContentLength = length
+		if p := c.callbackParams(); p.Code != "" || p.FromBody {
+			t.Errorf("length %d: parsed %+v from an oversized body", length, p)
+		}
+		c.stripCallbackArgs()
+		if got, _ := io.ReadAll(c.r.Body); string(got) != body {
+			t.Errorf("length %d: upstream gets %d bytes, want %d", length, len(got), len(body))
+		}
+	}
+}
