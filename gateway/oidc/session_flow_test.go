@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -183,6 +184,22 @@ func TestLogout(t *testing.T) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if resp, _ := mustDo(t, rawClient(t), req); resp.StatusCode != http.StatusNoContent {
 			t.Errorf("%d, want 204", resp.StatusCode)
+		}
+	})
+	t.Run("the request cannot choose where logout sends the browser", func(t *testing.T) {
+		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) {
+			cfg["logout_query_arg"] = "logout"
+			cfg["logout_redirect_uri"] = []any{"http://127.0.0.1/bye"}
+		})
+		evil := url.Values{"post_logout_redirect_uri": {"https://evil.example/"}, "logout_redirect_uri": {"https://evil.example/"},
+			"redirect_uri": {"https://evil.example/"}, "end_session_endpoint": {"https://evil.example/"}}
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/anything?logout&"+evil.Encode(), strings.NewReader(evil.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, _ := mustDo(t, rawClient(t), req)
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusFound || err != nil || loc.Scheme+"://"+loc.Host+loc.Path != h.op.Issuer+"/v1/logout" ||
+			loc.Query().Get("post_logout_redirect_uri") != "http://127.0.0.1/bye" || strings.Contains(loc.String(), "evil") {
+			t.Errorf("%d Location %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
 	t.Run("method not in logout_methods is not a logout", func(t *testing.T) {
