@@ -16,6 +16,11 @@ var sensitiveParams = map[string]bool{
 	"id_token_hint": true, "logout_token": true, "code_verifier": true,
 	"client_secret": true, "client_assertion": true, "assertion": true,
 	"password": true, "sessiontoken": true, "statetoken": true, "otp": true,
+	"subject_token": true, "actor_token": true, "device_code": true, "interaction_code": true,
+	"interaction_handle": true,
+	// The embedded IdP's sign-in transaction (/login?tx=…): whoever holds it can open that
+	// sign-in form.
+	"tx": true,
 }
 
 // RedactURL returns raw with the values of secret-bearing query and fragment parameters

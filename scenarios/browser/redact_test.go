@@ -14,7 +14,9 @@ func TestRedactURL(t *testing.T) {
 		"http://a/authorize?client_id=c&nonce=n&redirect_uri=http%3A": "http://a/authorize?client_id=c&nonce=REDACTED&redirect_uri=http%3A",
 		"http://a/p?session_state=s&code":                             "http://a/p?session_state=REDACTED&code",
 		"http://a/p":                                                  "http://a/p",
-		"%zz":                                                         "REDACTED",
+		"http://idp/login?tx=abc":                                     "http://idp/login?tx=REDACTED",
+		"http://a/t?subject_token=s&interaction_code=i&device_code=d": "http://a/t?subject_token=REDACTED&interaction_code=REDACTED&device_code=REDACTED",
+		"%zz": "REDACTED",
 	}
 	for in, want := range tests {
 		if got := RedactURL(in); got != want {
