@@ -101,15 +101,7 @@ func TestRepostPage(t *testing.T) {
 	if fields.Get("code") == "" {
 		t.Fatalf("no code in the form_post page")
 	}
-	post := func(form url.Values, cookie *http.Cookie) (*http.Response, string) {
-		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/anything", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if cookie != nil {
-			req.AddCookie(cookie)
-		}
-		return mustDo(t, rawClient(t), req)
-	}
-	resp, body := post(fields, nil)
+	resp, body := h.post("/anything", fields, nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("missing cookie on form_post: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -124,11 +116,11 @@ func TestRepostPage(t *testing.T) {
 		t.Errorf("event: %q", e.Message)
 	}
 	// Second miss: new login, no loop on the page.
-	if resp, _ := post(reposted, nil); resp.StatusCode != http.StatusFound {
+	if resp, _ := h.post("/anything", reposted, nil); resp.StatusCode != http.StatusFound {
 		t.Fatalf("second miss: %d, want a new login", resp.StatusCode)
 	}
 	// With the cookie (what the same-origin re-POST carries) the login completes.
-	resp, body = post(reposted, ck)
+	resp, body = h.post("/anything", reposted, ck)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"method":"POST"`) {
 		t.Fatalf("re-POST with cookie: %d %s", resp.StatusCode, body)
 	}
@@ -178,22 +170,14 @@ func TestRepostIsNotACSRFGadget(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || session == nil {
 		t.Fatalf("login: %d, session cookie %v", resp.StatusCode, session != nil)
 	}
-	post := func(form url.Values, cookie *http.Cookie) (*http.Response, string) {
-		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/anything/account", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if cookie != nil {
-			req.AddCookie(cookie)
-		}
-		return mustDo(t, rawClient(t), req)
-	}
 	forged := url.Values{"code": {"attacker-code"}, "state": {"attacker-state"}, "transfer": {"all"}}
 	// The cross-site POST: the Lax session cookie is not sent.
-	resp, page := post(forged, nil)
+	resp, page := h.post("/anything/account", forged, nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "<form") {
 		t.Fatalf("forged callback: %d, want the re-POST page (events:%s)", resp.StatusCode, h.events.summary())
 	}
 	// The page's same-site POST: now the browser sends the session cookie.
-	resp, body := post(hiddenFields(page), session)
+	resp, body := h.post("/anything/account", hiddenFields(page), session)
 	if resp.StatusCode == http.StatusOK || strings.Contains(body, "transfer") {
 		t.Errorf("the re-POST reached the upstream with the user's session: %d %s", resp.StatusCode, body)
 	}

@@ -83,15 +83,20 @@ func claimValues(claims map[string]any, path []string) []string {
 	case string:
 		return strings.Fields(v)
 	case []any:
-		var out []string
-		for _, e := range v {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
+		return stringElems(v)
 	}
 	return nil
+}
+
+// stringElems returns the string elements of a JSON array, skipping any other kind.
+func stringElems(list []any) []string {
+	var out []string
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // satisfies implements Kong's semantics: the entries of required are alternatives (OR), the

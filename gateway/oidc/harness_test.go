@@ -254,6 +254,18 @@ func (h *harness) callback(params url.Values, cookie *http.Cookie) (*http.Respon
 	return mustDo(h.t, rawClient(h.t), req)
 }
 
+// post sends an urlencoded form to path with the given cookie (nil: none), as a browser
+// submits a form.
+func (h *harness) post(path string, form url.Values, cookie *http.Cookie) (*http.Response, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	return mustDo(h.t, rawClient(h.t), req)
+}
+
 // login runs a whole query-mode login by hand and returns the callback's response.
 func (h *harness) login() (*http.Response, string) {
 	h.t.Helper()

@@ -220,13 +220,7 @@ func audiences(v any) []string {
 	case string:
 		return []string{a}
 	case []any:
-		var out []string
-		for _, e := range a {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
+		return stringElems(a)
 	}
 	return nil
 }
