@@ -2,6 +2,8 @@ package oidc
 
 import (
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -413,4 +415,39 @@ func TestConcurrentReplayedCallback(t *testing.T) {
 	if got := len(h.op.TokenRequests()); got != 1 {
 		t.Errorf("%d token requests, want 1", got)
 	}
+}
+
+// A token endpoint whose error text quotes the client secret: with display_errors the reason is
+// shown to the browser and it is always logged and published; the secret is in none of them.
+func TestEchoedSecretNotShown(t *testing.T) {
+	h := newHarness(t, func(cfg map[string]any, op *oidctest.Provider) {
+		cfg["display_errors"] = true
+		op.FailToken(http.StatusUnauthorized, "invalid_client", "client_secret "+testClientSecret+" does not match")
+	})
+	var logs strings.Builder
+	var mu sync.Mutex
+	h.p.log = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	resp, body := h.login()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "invalid_client") {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(body, testClientSecret) || strings.Contains(logs.String(), testClientSecret) {
+		t.Errorf("the echoed secret is shown:\nbody %s\nlogs %s", body, logs.String())
+	}
+	if !strings.Contains(logs.String(), "invalid_client") {
+		t.Errorf("the refusal was not logged: %s", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
