@@ -229,10 +229,12 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, as *AuthSe
 	hint, target, state := r.Form.Get("id_token_hint"), r.Form.Get("post_logout_redirect_uri"), r.Form.Get("state")
 	var client *Client
 	if hint != "" {
-		c, err := s.verifyJWT(hint, s.issuerOf(base, as), false)
+		// An expired ID token is still a hint (RP-Initiated Logout 1.0 section 2): the one a
+		// relying party holds has usually expired by the time its user signs out.
+		c, err := s.verifyJWT(hint, s.issuerOf(base, as), true)
 		jti, _ := c["jti"].(string)
 		if err != nil || !strings.HasPrefix(jti, "ID.") {
-			writeErrorPage(w, r, http.StatusBadRequest, "invalid_request", "The 'id_token_hint' parameter is not a valid, unexpired ID token of this authorization server.")
+			writeErrorPage(w, r, http.StatusBadRequest, "invalid_request", "The 'id_token_hint' parameter is not an ID token of this authorization server.")
 			return
 		}
 		aud, _ := c["aud"].(string)
