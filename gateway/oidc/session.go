@@ -146,7 +146,8 @@ func (c *call) serveSession(s *sessionState, next http.Handler) {
 }
 
 // refreshSession runs the refresh_token grant and updates s; the ID token, when a new one comes
-// back, is verified again (without a nonce: OIDC Core 12.2 leaves it out on refresh).
+// back, is verified again (without a nonce: OIDC Core 12.2 leaves it out on refresh) and must
+// name the same user (12.2: same sub), so a refresh can never swap the session's identity.
 func (c *call) refreshSession(s *sessionState) error {
 	ctx := c.r.Context()
 	method := authMethod(c.p.cfg.TokenEndpointAuthMethod, c.md.TokenEndpointAuthMethods, c.client)
@@ -157,10 +158,14 @@ func (c *call) refreshSession(s *sessionState) error {
 	if t.IDToken != "" {
 		v := *c.p.verifier
 		v.nonces = false
-		if _, err := v.verifyIDToken(ctx, t.IDToken, idTokenWant{
+		claims, err := v.verifyIDToken(ctx, t.IDToken, idTokenWant{
 			issuer: c.md.Issuer, algs: c.md.IDTokenSigningAlgs, client: c.client, accessToken: t.AccessToken,
-		}); err != nil {
+		})
+		if err != nil {
 			return err
+		}
+		if sub, _ := claims["sub"].(string); s.Subject != "" && sub != s.Subject {
+			return tokenErr("sub", "the refreshed id token names another user (sub %q, the session's is %q)", sub, s.Subject)
 		}
 	} else {
 		t.IDToken = s.Tokens.IDToken

@@ -36,6 +36,28 @@ func TestSessionExpiry(t *testing.T) {
 			t.Errorf("%d token requests after refresh, want 2", n)
 		}
 	})
+	t.Run("a refresh that names another user ends the session", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.op.Configure(false, true, 60)
+		d := h.browser()
+		decodeEcho(t, h.get(d, "/anything"))
+		h.op.SetForge(oidctest.Forge{Claims: func(c map[string]any) { c["sub"] = "00u2other" }})
+		h.clock.Advance(2 * time.Minute)
+		h.op.SetClock(h.clock.Now)
+		res := h.get(d, "/anything")
+		if res.Status != http.StatusUnauthorized {
+			t.Fatalf("refresh with another sub: %d, want 401", res.Status)
+		}
+		if trs := h.op.TokenRequests(); len(trs) != 2 || trs[1].Form.Get("grant_type") != "refresh_token" {
+			t.Fatalf("no refresh happened: %d token requests", len(trs))
+		}
+		if e := h.events.last(t, gateway.EventAuthFailed); !strings.Contains(e.Message, "another user") {
+			t.Errorf("reason: %q", e.Message)
+		}
+		if len(h.events.of(gateway.EventSessionRefreshed)) != 0 {
+			t.Error("the session was refreshed with another user's tokens")
+		}
+	})
 	t.Run("no refresh token: one 401, then a new login", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.op.Configure(false, false, 60)
