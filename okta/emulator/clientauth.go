@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
@@ -33,6 +34,13 @@ func (e *clientAuthError) write(w http.ResponseWriter, r *http.Request) {
 
 func authFail(status int, code, desc string) *clientAuthError {
 	return &clientAuthError{err: errf(status, code, desc)}
+}
+
+// secretsEqual compares digests, which have the same length whatever the secrets, so the time
+// taken tells nothing about the expected secret, not even its length.
+func secretsEqual(got, want string) bool {
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }
 
 // authenticateClient applies RFC 6749 2.3.1 and Okta's rules to a token, introspection or
@@ -98,7 +106,7 @@ func (s *Server) authenticateClient(r *http.Request) (*Client, *clientAuthError)
 		// What Okta says when a web app's client_id is used like a SPA's (PKCE, no secret).
 		return nil, authFail(http.StatusUnauthorized, "invalid_client", descClientAuthFailed)
 	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1 {
+	if !secretsEqual(secret, c.Secret) {
 		return nil, authFail(http.StatusUnauthorized, "invalid_client", descBadClientSecret)
 	}
 	return c, nil
