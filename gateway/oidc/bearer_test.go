@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -287,5 +290,32 @@ func TestJWKSLoadFailureIsRateLimited(t *testing.T) {
 	}
 	if n := h.op.JWKSFetches(); n != 2 {
 		t.Errorf("%d JWKS fetches after recovery, want 2", n)
+	}
+}
+
+// A claim with control characters still reaches the upstream as a valid header value, through
+// a real proxy hop (an invalid value would fail the request with a 502).
+func TestClaimHeaderWithNewline(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(echoUpstream))
+	t.Cleanup(upstream.Close)
+	target, _ := url.Parse(upstream.URL)
+	h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) {
+		cfg["auth_methods"] = []any{"bearer"}
+		cfg["upstream_headers_claims"] = []any{"name"}
+		cfg["upstream_headers_names"] = []any{"X-Name"}
+	})
+	gw := httptest.NewServer(h.p.Handler(httputil.NewSingleHostReverseProxy(target)))
+	t.Cleanup(gw.Close)
+	c := accessClaims(h.op)
+	c["name"] = "Mallory\r\nX-Admin: true\x00"
+	req, _ := http.NewRequest(http.MethodGet, gw.URL+"/api", nil)
+	req.Header.Set("Authorization", "Bearer "+h.op.Sign(c))
+	resp, body := mustDo(t, rawClient(t), req)
+	var e echo
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &e) != nil {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if e.Headers["X-Name"] != "Mallory  X-Admin: true" || e.Headers["X-Admin"] != "" {
+		t.Errorf("X-Name %q, X-Admin %q", e.Headers["X-Name"], e.Headers["X-Admin"])
 	}
 }

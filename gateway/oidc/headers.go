@@ -55,7 +55,7 @@ func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]a
 			h.Del(cfg.UpstreamHeadersNames[i])
 			continue
 		}
-		setHeader(h, cfg.UpstreamHeadersNames[i], claimHeaderValue(v))
+		setHeader(h, cfg.UpstreamHeadersNames[i], headerSafe(claimHeaderValue(v)))
 	}
 }
 
@@ -67,6 +67,17 @@ func findClaim(name string, sources ...map[string]any) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// headerSafe turns control characters (CR, LF, NUL …) into spaces: a claim that carries one
+// would otherwise make the proxied request invalid, and the user would get a 502 for a name.
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' && r != '\t' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func claimHeaderValue(v any) string {
