@@ -143,3 +143,16 @@ func TestInvalidConfigRejected(t *testing.T) {
 		t.Error("bad address accepted")
 	}
 }
+
+// Listening on every interface, the URLs name the loopback address of the family asked for:
+// Go reports a 0.0.0.0 listener as [::], which must not turn the issuer into http://[::1]:….
+func TestStartOnUnspecifiedAddress(t *testing.T) {
+	s, err := emulator.Start(t.Context(), "0.0.0.0:0", testConfig(), emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !strings.HasPrefix(s.Issuer(), "http://127.0.0.1:") || !strings.HasPrefix(s.ControlURL(), "http://127.0.0.1:") {
+		t.Errorf("issuer %s, control %s: want http://127.0.0.1:PORT", s.Issuer(), s.ControlURL())
+	}
+}

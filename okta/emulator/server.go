@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -277,7 +278,7 @@ func Start(ctx context.Context, addr string, cfg Config, opts Options) (*Server,
 	if err != nil {
 		return nil, fmt.Errorf("emulator: listen on %s: %w", addr, err)
 	}
-	s.listenURL = "http://" + hostPortForURL(ln.Addr().(*net.TCPAddr))
+	s.listenURL = "http://" + hostPortForURL(addr, ln.Addr().(*net.TCPAddr))
 	if s.URL() == "" {
 		s.SetBaseURL(s.listenURL)
 	}
@@ -308,11 +309,14 @@ func Start(ctx context.Context, addr string, cfg Config, opts Options) (*Server,
 	return s, nil
 }
 
-// hostPortForURL keeps an unspecified listen address usable in URLs (0.0.0.0 → 127.0.0.1).
-func hostPortForURL(a *net.TCPAddr) string {
+// hostPortForURL keeps an unspecified listen address usable in URLs: the loopback address of the
+// family the user asked for (0.0.0.0 or "" → 127.0.0.1, [::] → [::1]). The bound address cannot
+// tell: Go serves 0.0.0.0 on a dual-stack socket that reports itself as [::].
+func hostPortForURL(requested string, a *net.TCPAddr) string {
 	ip := a.IP
 	if ip == nil || ip.IsUnspecified() {
-		if ip.To4() == nil && ip != nil {
+		host, _, _ := net.SplitHostPort(requested)
+		if h, err := netip.ParseAddr(host); err == nil && h.Is6() && !h.Is4In6() {
 			return net.JoinHostPort("::1", fmt.Sprint(a.Port))
 		}
 		return net.JoinHostPort("127.0.0.1", fmt.Sprint(a.Port))
