@@ -113,6 +113,8 @@ func TestParseConfigProblems(t *testing.T) {
 		{"parallel arrays", map[string]any{"issuer": "https://i", "upstream_headers_claims": []any{"sub"}}, []string{"config.upstream_headers_names"}},
 		{"bad redirect uri", map[string]any{"issuer": "https://i", "redirect_uri": []any{"/anything"}}, []string{"config.redirect_uri.0"}},
 		{"negative", map[string]any{"issuer": "https://i", "timeout": -1}, []string{"config.timeout"}},
+		{"too large to be a duration", map[string]any{"issuer": "https://i", "session_rolling_timeout": 1e300, "timeout": "1e17"},
+			[]string{"config.session_rolling_timeout: 1e+300 is too large", "config.timeout: 1e+17 is too large"}},
 		{"bad header", map[string]any{"issuer": "https://i", "upstream_id_token_header": "x id"}, []string{"config.upstream_id_token_header"}},
 	}
 	for _, tt := range tests {

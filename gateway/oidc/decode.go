@@ -153,21 +153,28 @@ func (d *decoder) number(key string, dst *float64) bool {
 
 // seconds reads a Kong duration given in seconds.
 func (d *decoder) seconds(key string, dst *time.Duration) bool {
-	var f float64
-	if !d.number(key, &f) {
-		return false
-	}
-	*dst = time.Duration(f * float64(time.Second))
-	return true
+	return d.duration(key, time.Second, dst)
 }
 
 // millis reads a Kong duration given in milliseconds.
 func (d *decoder) millis(key string, dst *time.Duration) bool {
+	return d.duration(key, time.Millisecond, dst)
+}
+
+// maxDuration bounds durations well inside time.Duration (about 292 years): a larger number
+// would wrap to a negative duration instead of failing.
+const maxDuration = 100 * 365 * 24 * time.Hour
+
+func (d *decoder) duration(key string, unit time.Duration, dst *time.Duration) bool {
 	var f float64
 	if !d.number(key, &f) {
 		return false
 	}
-	*dst = time.Duration(f * float64(time.Millisecond))
+	if f*float64(unit) > float64(maxDuration) {
+		d.problem(key, "%v is too large (at most %v)", f, float64(maxDuration/unit))
+		return false
+	}
+	*dst = time.Duration(f * float64(unit))
 	return true
 }
 
