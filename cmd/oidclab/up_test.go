@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -253,5 +255,63 @@ func TestUpProcess(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), `"level":"ERROR"`) || !strings.Contains(stderr.String(), "shutting down") {
 		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
+
+// blockingWriter holds every write until release is closed, like a terminal that stopped reading.
+type blockingWriter struct {
+	release chan struct{}
+	mu      sync.Mutex
+	got     bytes.Buffer
+}
+
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	<-b.release
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.got.Write(p)
+}
+
+// TestAsyncWriterNeverHoldsTheWriter: lines written while stderr is stuck return at once (the
+// proxy goes on), past the buffer they are counted rather than waited for, and Close writes
+// out every buffered line, in order, before returning.
+func TestAsyncWriterNeverHoldsTheWriter(t *testing.T) {
+	under := &blockingWriter{release: make(chan struct{})}
+	a := newAsyncWriter(under)
+	line := strings.Repeat("x", 1023) + "\n"
+	fit := maxAsyncPending / len(line)
+	total := 2 * fit
+	for range total {
+		if n, err := a.Write([]byte(line)); n != len(line) || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+	}
+	close(under.release)
+	a.Close()
+	_, _ = a.Write([]byte("after close\n"))
+	// Every line is either written or counted in a note where it was dropped; how many are
+	// written depends on when the writer goroutine took its first batch.
+	rest, ok := strings.CutSuffix(under.got.String(), "after close\n")
+	if !ok {
+		t.Fatal("the line written after Close is missing or out of order")
+	}
+	kept, dropped, notes := 0, 0, 0
+	for _, l := range strings.SplitAfter(rest, "\n") {
+		var n int
+		_, err := fmt.Sscanf(l, "oidclab: %d log lines dropped: standard error was not being read\n", &n)
+		switch {
+		case l == "":
+		case l == line:
+			kept++
+		case err == nil && n > 0:
+			dropped += n
+			notes++
+		default:
+			t.Fatalf("unexpected output %q", l)
+		}
+	}
+	if kept < fit || kept+dropped != total || notes == 0 {
+		t.Errorf("%d lines written and %d counted as dropped in %d notes; want at least %d written, %d in all",
+			kept, dropped, notes, fit, total)
 	}
 }
