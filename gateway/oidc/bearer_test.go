@@ -203,6 +203,23 @@ func TestUpstreamHeaders(t *testing.T) {
 	}
 }
 
+// OIDC Core 5.3.2: user info about another sub than the ID token's is not used.
+func TestUserinfoOfAnotherUserNotUsed(t *testing.T) {
+	h := newHarness(t, func(cfg map[string]any, op *oidctest.Provider) {
+		cfg["upstream_user_info_header"] = "X-Userinfo"
+		cfg["upstream_headers_claims"] = []any{"email"}
+		cfg["upstream_headers_names"] = []any{"X-Email"}
+		op.SetForge(oidctest.Forge{Claims: func(c map[string]any) { c["sub"] = "00u2other"; delete(c, "email") }})
+	})
+	e := decodeEcho(t, h.get(h.browser(), "/anything"))
+	if e.Headers["X-Userinfo"] != "" || e.Headers["X-Email"] != "" {
+		t.Errorf("another user's info reached the upstream: X-Userinfo %q X-Email %q", e.Headers["X-Userinfo"], e.Headers["X-Email"])
+	}
+	if ev := h.events.last(t, gateway.EventError); !strings.Contains(ev.Message, "not the id token's") {
+		t.Errorf("event: %q", ev.Message)
+	}
+}
+
 func TestMultipleClients(t *testing.T) {
 	h := newHarness(t, func(cfg map[string]any, op *oidctest.Provider) {
 		cfg["client_id"] = []any{testClientID, "client-2"}

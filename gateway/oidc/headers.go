@@ -41,7 +41,11 @@ func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]a
 	if cfg.UpstreamUserInfoHeader != "" {
 		var err error
 		userinfo, err = fetchUserinfo(c.r.Context(), c.p.http, c.md.UserinfoEndpoint, t.AccessToken)
+		if err == nil {
+			err = checkUserinfoSubject(userinfo, t, idClaims)
+		}
 		if err != nil {
+			userinfo = nil
 			c.event(gateway.EventError, 0, "user info not fetched: "+err.Error(),
 				"The upstream_user_info_header is set but the userinfo endpoint did not answer with user info; the request is proxied without that header. Check that the access token has the scopes the userinfo endpoint needs (openid, profile, email).", nil)
 		} else {
@@ -57,6 +61,24 @@ func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]a
 		}
 		setHeader(h, cfg.UpstreamHeadersNames[i], headerSafe(claimHeaderValue(v)))
 	}
+}
+
+// checkUserinfoSubject applies OIDC Core 5.3.2: user info whose sub is not the ID token's
+// belongs to someone else (a token substitution) and must not be used. Without an ID token
+// (bearer requests) there is nothing to compare it with.
+func checkUserinfoSubject(userinfo map[string]any, t *Tokens, idClaims map[string]any) error {
+	want, _ := idClaims["sub"].(string)
+	if want == "" && t.IDToken != "" {
+		claims, _ := decodeClaims(t.IDToken)
+		want, _ = claims["sub"].(string)
+	}
+	if want == "" {
+		return nil
+	}
+	if got, _ := userinfo["sub"].(string); got != want {
+		return fmt.Errorf("the userinfo response is about sub %q, not the id token's %q", got, want)
+	}
+	return nil
 }
 
 // findClaim looks a top-level claim up in the access token, then the id token, then user info.
