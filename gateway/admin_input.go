@@ -338,6 +338,17 @@ func setValueAt(root map[string]any, path string, val any) {
 	}
 }
 
+// maxFormDepth bounds how deep a form field may nest ("config.a.b" is 3): Kong's plugin
+// schemas go a few levels deep, and every later step walks the nesting.
+const maxFormDepth = 32
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
 // bracketRE matches the array markers Kong's form decoding accepts: "a[]" and "a[2]".
 var bracketRE = regexp.MustCompile(`\[\d*\]`)
 
@@ -357,7 +368,7 @@ func decodeForm(vals url.Values) (map[string]any, error) {
 		isArray := len(values) > 1 || strings.Contains(rawKey, "[")
 		key := bracketRE.ReplaceAllString(rawKey, "")
 		if key == "" || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") || strings.Contains(key, "..") {
-			return nil, fmt.Errorf("invalid form field %q", rawKey)
+			return nil, fmt.Errorf("invalid form field %q", truncate(rawKey, 64))
 		}
 		var v any = values[0]
 		if isArray {
@@ -368,6 +379,9 @@ func decodeForm(vals url.Values) (map[string]any, error) {
 			v = arr
 		}
 		parts := strings.Split(key, ".")
+		if len(parts) > maxFormDepth {
+			return nil, fmt.Errorf("form field %q is nested more than %d levels deep", truncate(rawKey, 64), maxFormDepth)
+		}
 		m := out
 		for _, part := range parts[:len(parts)-1] {
 			next, exists := m[part]
@@ -379,7 +393,7 @@ func decodeForm(vals url.Values) (map[string]any, error) {
 			}
 			nm, ok := next.(map[string]any)
 			if !ok {
-				return nil, fmt.Errorf("form field %q conflicts with %q", rawKey, part)
+				return nil, fmt.Errorf("form field %q conflicts with %q", truncate(rawKey, 64), truncate(part, 64))
 			}
 			m = nm
 		}

@@ -388,6 +388,8 @@ func TestDecodeForm(t *testing.T) {
 		{"a[]=1", map[string]any{"a": []any{"1"}}, false},
 		{"a[1]=x&a[2]=y", map[string]any{"a": []any{"x", "y"}}, false},
 		{"a=1&a.b=2", nil, true},
+		{strings.Repeat("a.", 32) + "b=1", nil, true},
+		{strings.Repeat("a.", 31) + "b=1", nest(32, "1"), false},
 		{"a..b=1", nil, true},
 	}
 	for _, tt := range tests {
@@ -434,5 +436,26 @@ plugins:
 	_, list := c.call("GET", "/plugins", "", "")
 	if data, _ := list["data"].([]any); status != 201 || len(data) != 1 || !reflect.DeepEqual(data[0].(map[string]any)["protocols"], []any{"http"}) {
 		t.Errorf("protocols from a file: %d %v", status, list)
+	}
+}
+
+// nest returns {"a":{"a":...{"b":leaf}}} with depth keys in all.
+func nest(depth int, leaf any) map[string]any {
+	m := map[string]any{"b": leaf}
+	for range depth - 1 {
+		m = map[string]any{"a": m}
+	}
+	return m
+}
+
+// TestAdminDeepFormIsRefused: a form field nested thousands of levels deep is a 400 with a
+// short message, not work proportional to its depth squared (which took minutes and ran the
+// process out of memory).
+func TestAdminDeepFormIsRefused(t *testing.T) {
+	_, c := newAdminFixture(t)
+	body := "name=openid-connect&config." + strings.Repeat("a.", 100000) + "b=1"
+	status, resp := c.call("POST", "/plugins", "application/x-www-form-urlencoded", body)
+	if msg, _ := resp["message"].(string); status != 400 || !strings.Contains(msg, "nested more than 32 levels") || len(msg) > 200 {
+		t.Errorf("%d %v", status, resp)
 	}
 }
