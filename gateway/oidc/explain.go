@@ -185,6 +185,9 @@ func explainTokenRejected(c *call, err error, what string) string {
 	case "exp":
 		return "The " + what + " has expired." + skew()
 	case "iat", "nbf":
+		if te.Skew < 0 {
+			return "The " + what + " was issued before this login could have started (iat older than authorization_rolling_timeout): it is an old token replayed into this login, or the identity provider's clock is far behind." + skew()
+		}
 		return "The " + what + " is dated in the future." + skew()
 	case "sub":
 		return "The " + what + " has no sub claim, which OpenID Connect requires: the identity provider is not compliant."

@@ -33,6 +33,7 @@ func TestHostileIDTokens(t *testing.T) {
 		{"missing nonce", nil, claims(func(c map[string]any) { delete(c, "nonce") }), "nonce"},
 		{"missing sub", nil, claims(func(c map[string]any) { delete(c, "sub") }), "sub"},
 		{"missing iat", nil, claims(func(c map[string]any) { delete(c, "iat") }), "iat"},
+		{"iat long before the login (replayed old token)", nil, claims(func(c map[string]any) { c["iat"] = time.Now().Add(-time.Hour).Unix() }), "iat"},
 		{"iat in the future", nil, claims(func(c map[string]any) { c["iat"] = time.Now().Add(10 * time.Minute).Unix() }), "iat"},
 		{"nbf in the future", nil, claims(func(c map[string]any) { c["nbf"] = time.Now().Add(10 * time.Minute).Unix() }), "nbf"},
 		{"expired", nil, claims(func(c map[string]any) { c["exp"] = time.Now().Add(-time.Minute).Unix() }), "exp"},
@@ -106,6 +107,12 @@ func TestLeewayToleratesSkew(t *testing.T) {
 	h.op.SetForge(oidctest.Forge{Claims: func(c map[string]any) { c["iat"] = time.Now().Add(time.Minute).Unix() }})
 	if resp, _ := h.login(); resp.StatusCode != http.StatusOK {
 		t.Fatalf("iat 60s ahead with leeway 120: %d", resp.StatusCode)
+	}
+	h = newHarness(t, nil)
+	h.op.SetForge(oidctest.Forge{Claims: func(c map[string]any) { c["iat"] = time.Now().Add(-time.Hour).Unix() }})
+	h.login()
+	if e := h.events.last(t, gateway.EventIDTokenRejected); !strings.Contains(e.Explain, "before this login") {
+		t.Errorf("old iat explained as %q", e.Explain)
 	}
 	h = newHarness(t, nil)
 	h.op.SetForge(oidctest.Forge{Claims: func(c map[string]any) { c["iat"] = time.Now().Add(time.Minute).Unix() }})

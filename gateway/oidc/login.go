@@ -33,7 +33,7 @@ func (c *call) redeem(st *authState, params callbackParams, next http.Handler) {
 	}
 	claims, err := c.p.verifier.verifyIDToken(ctx, tokens.IDToken, idTokenWant{
 		issuer: c.md.Issuer, algs: c.md.IDTokenSigningAlgs, client: c.client, nonce: st.Nonce,
-		accessToken: tokens.AccessToken, maxAge: c.p.cfg.MaxAge,
+		accessToken: tokens.AccessToken, maxAge: c.p.cfg.MaxAge, issuedWithin: c.p.cfg.AuthorizationRollingTimeout,
 	})
 	if err != nil {
 		explain := explainTokenRejected(c, err, "id token")

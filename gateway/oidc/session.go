@@ -160,6 +160,7 @@ func (c *call) refreshSession(s *sessionState) error {
 		v.nonces = false
 		claims, err := v.verifyIDToken(ctx, t.IDToken, idTokenWant{
 			issuer: c.md.Issuer, algs: c.md.IDTokenSigningAlgs, client: c.client, accessToken: t.AccessToken,
+			issuedWithin: c.p.cfg.AuthorizationRollingTimeout,
 		})
 		if err != nil {
 			return err

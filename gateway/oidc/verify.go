@@ -48,6 +48,9 @@ type idTokenWant struct {
 	nonce       string
 	accessToken string
 	maxAge      *time.Duration
+	// issuedWithin bounds how long ago the token may have been issued (0: no bound). A token
+	// just returned by the token endpoint cannot be older than the login that asked for it.
+	issuedWithin time.Duration
 }
 
 // verifyIDToken applies OIDC Core 3.1.3.7: go-oidc checks the signature (through our pinned,
@@ -111,6 +114,8 @@ func (v *verifier) checkIDClaims(claims map[string]any, want idTokenWant, now ti
 	}
 	if t := unixTime(iat); t.After(now.Add(v.leeway)) {
 		return &TokenError{Check: "iat", Err: fmt.Errorf("the id token was issued %s in the future (iat)", t.Sub(now).Round(time.Second)), Skew: t.Sub(now)}
+	} else if want.issuedWithin > 0 && now.Sub(t) > want.issuedWithin+v.leeway {
+		return &TokenError{Check: "iat", Err: fmt.Errorf("the id token was issued %s ago (iat), before this login could have started", now.Sub(t).Round(time.Second)), Skew: t.Sub(now)}
 	}
 	if nbf, ok := numClaim(claims, "nbf"); ok {
 		if t := unixTime(nbf); t.After(now.Add(v.leeway)) {
