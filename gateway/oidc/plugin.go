@@ -24,6 +24,9 @@ var processSecret = sync.OnceValue(func() []byte {
 	return b
 })
 
+// minSessionSecret is the session_secret length below which the plugin warns.
+const minSessionSecret = 32
+
 // plugin is one configured openid-connect instance.
 type plugin struct {
 	cfg     *Config
@@ -71,6 +74,11 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		secret = processSecret()
 		log.Warn("openid-connect: session_secret is not set; using a random per-process secret, so sessions and pending logins end when oidclab restarts",
 			"issuer", cfg.Issuer)
+	} else if len(secret) < minSessionSecret {
+		// Kong accepts any length, so this is not an error; but whoever can guess the secret
+		// from a cookie they hold can forge sessions the gateway trusts.
+		log.Warn("openid-connect: session_secret is short; a cookie holder can guess it offline and forge sessions: use at least 32 random characters",
+			"length", len(secret), "issuer", cfg.Issuer)
 	}
 	authCodec, err := NewCodec(secret, "authorization")
 	if err != nil {
