@@ -9,11 +9,14 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +56,10 @@ func (g *Gateway) Admin() http.Handler {
 	mux.HandleFunc("POST /config", g.adminPostConfig)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if why := browserForgery(r); why != "" {
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": why})
+			return
+		}
 		if _, pattern := mux.Handler(r); pattern == "" {
 			// ServeMux's own 404/405 are plain text; Kong answers JSON.
 			if allowed := allowedMethods(mux, r); len(allowed) > 0 {
@@ -65,6 +72,34 @@ func (g *Gateway) Admin() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// browserForgery says why a request looks sent by a web page rather than an admin client, or
+// "". The user browses while oidclab runs (it opens the browser), and any site can make the
+// browser POST a form to 127.0.0.1:8001 without a CORS preflight, replacing the whole
+// configuration; a host name of the site's that resolves to 127.0.0.1 (DNS rebinding) even
+// makes it same-origin. Admin clients (curl, decK, Kong's tools) send no Origin and no
+// Sec-Fetch-Site, and reach a loopback listener by an IP address or localhost.
+func browserForgery(r *http.Request) string {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return "admin API: refusing a request a web page made (Sec-Fetch-Site: " + site + ")"
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+			return "admin API: refusing a request from the web page at " + truncate(origin, 100)
+		}
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if ap, err := netip.ParseAddrPort(a.String()); err == nil && ap.Addr().IsLoopback() {
+			host, _ := splitHostPort(r.Host)
+			if _, err := netip.ParseAddr(host); err != nil && host != "localhost" && host != "" {
+				return "admin API: refusing Host " + strconv.Quote(truncate(r.Host, 100)) +
+					" on a loopback listener (a name that resolves to this machine can be a web page's); use an IP address or localhost"
+			}
+		}
+	}
+	return ""
 }
 
 func allowedMethods(mux *http.ServeMux, r *http.Request) []string {

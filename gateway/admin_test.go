@@ -459,3 +459,62 @@ func TestAdminDeepFormIsRefused(t *testing.T) {
 		t.Errorf("%d %v", status, resp)
 	}
 }
+
+// TestAdminRefusesWebPages: what a browser sends when another site makes it call the admin API
+// (a cross-site form POST, DNS rebinding) is refused; admin clients are not affected.
+func TestAdminRefusesWebPages(t *testing.T) {
+	g, c := newAdminFixture(t)
+	yaml := "_format_version: \"3.0\"\nservices:\n- name: evil\n  url: http://evil.test\n  routes:\n  - paths: [/]\n"
+	tests := []struct {
+		name   string
+		header http.Header
+		host   string
+		status int
+	}{
+		{"cross-site form", http.Header{"Origin": {"https://evil.example"}, "Sec-Fetch-Site": {"cross-site"}}, "", 403},
+		{"foreign origin", http.Header{"Origin": {"https://evil.example"}}, "", 403},
+		{"opaque origin", http.Header{"Origin": {"null"}}, "", 403},
+		{"same-site page", http.Header{"Sec-Fetch-Site": {"same-site"}}, "", 403},
+		{"rebound name", nil, "evil.example:8001", 403},
+		{"localhost", nil, "localhost:8001", 400}, // reaches the handler: the body is not a config
+		{"own origin", http.Header{"Sec-Fetch-Site": {"same-origin"}}, "", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", c.base+"/config", strings.NewReader("config="+url.QueryEscape(yaml)))
+			if tt.status == 400 {
+				req.Body = io.NopCloser(strings.NewReader("not: [a config"))
+			}
+			req.Header = tt.header.Clone()
+			if req.Header == nil {
+				req.Header = http.Header{}
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tt.status == 400 {
+				req.Header.Set("Content-Type", "application/x-yaml")
+			}
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			if tt.name == "own origin" {
+				req.Header.Set("Origin", c.base)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("%d %s, want %d", resp.StatusCode, body, tt.status)
+			}
+		})
+	}
+	if g.Config().Services[0].Name != "example-service" {
+		t.Error("a refused request changed the configuration")
+	}
+	// A plain admin client still works.
+	if status, _ := c.call("GET", "/services", "", ""); status != 200 {
+		t.Errorf("GET /services: %d", status)
+	}
+}
