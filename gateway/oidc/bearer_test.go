@@ -336,3 +336,30 @@ func TestClaimHeaderWithNewline(t *testing.T) {
 		t.Errorf("X-Name %q, X-Admin %q", e.Headers["X-Name"], e.Headers["X-Admin"])
 	}
 }
+
+// Concurrent forged tokens, each with its own unknown kid, cost one JWKS refetch in all.
+func TestForgedKidsConcurrentOneRefetch(t *testing.T) {
+	h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) { cfg["auth_methods"] = []any{"bearer"} })
+	if resp, _ := bearerRequest(t, h, h.op.Sign(accessClaims(h.op))); resp.StatusCode != http.StatusOK {
+		t.Fatal("honest token refused")
+	}
+	key := oidctest.NewKey()
+	forged := make([]string, 32)
+	for i := range forged {
+		forged[i] = h.op.SignForged(accessClaims(h.op), oidctest.Forge{Key: key, Kid: fmt.Sprintf("forged-%d", i)})
+	}
+	var wg sync.WaitGroup
+	for _, tok := range forged {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp, _ := bearerRequest(t, h, tok); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("forged token: %d", resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := h.op.JWKSFetches(); n != 2 {
+		t.Errorf("%d JWKS fetches, want 2 (the load and one refetch)", n)
+	}
+}
