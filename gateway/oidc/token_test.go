@@ -112,3 +112,39 @@ func TestOAuthErrorScrubsEchoedSecrets(t *testing.T) {
 		t.Errorf("scrubbing lost the rest of the message: %s", msg)
 	}
 }
+
+// Answers that are not JSON objects, whatever their content type, are clear errors.
+func TestBackChannelUnusableAnswers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/html":
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html>login</html>"))
+		case "/array":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`["access_token"]`))
+		case "/no-token":
+			w.Write([]byte(`{"token_type":"Bearer"}`))
+		case "/mac":
+			w.Write([]byte(`{"access_token":"x","token_type":"mac"}`))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	hc := newHTTPClient(time.Second)
+	c := clientCreds{ID: "id", Secret: "secret"}
+	for path, want := range map[string]string{
+		"/html": "not a token response", "/array": "not a token response",
+		"/no-token": "without an access_token", "/mac": "only Bearer",
+	} {
+		_, err := tokenRequest(t.Context(), hc, &Metadata{TokenEndpoint: srv.URL + path}, c, "client_secret_basic", url.Values{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("token endpoint %s: %v, want %q", path, err, want)
+		}
+	}
+	for _, path := range []string{"/html", "/array"} {
+		if _, err := introspect(t.Context(), hc, srv.URL+path, c, "client_secret_basic", "tok"); err == nil ||
+			!strings.Contains(err.Error(), "not a JSON object") {
+			t.Errorf("introspection %s: %v", path, err)
+		}
+	}
+}
