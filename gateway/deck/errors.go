@@ -39,10 +39,7 @@ type Errors struct {
 
 func (e *Errors) Error() string {
 	var b strings.Builder
-	src := e.Source
-	if src == "" {
-		src = "config"
-	}
+	src := sourceName(e.Source)
 	if len(e.Problems) == 1 {
 		fmt.Fprintf(&b, "%s: %s", src, e.Problems[0])
 		return b.String()

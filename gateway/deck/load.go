@@ -39,7 +39,7 @@ type Options struct {
 func Load(r io.Reader, source string, opts Options) (*Config, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("deck: reading %s: %w", sourceName(source), err)
+		return nil, fmt.Errorf("deck: cannot read the state file %s: %w", sourceName(source), err)
 	}
 	if len(data) > MaxFileSize {
 		errs := &Errors{Source: source}
@@ -59,15 +59,19 @@ func LoadFile(path string, stdin io.Reader, opts Options) (*Config, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("deck: %w", err)
+		return nil, fmt.Errorf("deck: cannot read the state file: %w", err)
 	}
 	defer f.Close()
 	return Load(f, path, opts)
 }
 
+// sourceName is how messages name a source: "-" reads better as "standard input".
 func sourceName(source string) string {
-	if source == "" {
+	switch source {
+	case "":
 		return "config"
+	case "-":
+		return "standard input"
 	}
 	return source
 }

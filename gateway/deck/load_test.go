@@ -325,3 +325,19 @@ plugins:
 		t.Errorf("plain error: %v", err)
 	}
 }
+
+// TestSourceNamesInErrors: stdin is named as such, and a file that cannot be read says so.
+func TestSourceNamesInErrors(t *testing.T) {
+	_, err := LoadFile("-", strings.NewReader("_format_version: \"1.1\"\n"), Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), "standard input: _format_version (line 1)") {
+		t.Errorf("stdin: %v", err)
+	}
+	_, err = LoadFile(filepath.Join(t.TempDir(), "missing.yaml"), nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "cannot read the state file: open ") || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	_, err = LoadFile(t.TempDir(), nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "cannot read the state file") {
+		t.Errorf("directory: %v", err)
+	}
+}
