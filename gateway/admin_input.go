@@ -21,12 +21,7 @@ func applyPluginInput(cfg *deck.Config, p *deck.Plugin, in map[string]any, creat
 	bad := func(path, format string, args ...any) {
 		probs = append(probs, deck.Problem{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
 		v := in[k]
 		switch k {
 		case "name":
@@ -338,6 +333,17 @@ func setValueAt(root map[string]any, path string, val any) {
 	}
 }
 
+// padIndexes writes the numbers of "[n]" markers with ten digits, so that keys sort by index.
+func padIndexes(key string) string {
+	return bracketRE.ReplaceAllStringFunc(key, func(m string) string {
+		digits := m[1 : len(m)-1]
+		if len(digits) >= 10 {
+			return m
+		}
+		return "[" + strings.Repeat("0", 10-len(digits)) + digits + "]"
+	})
+}
+
 // maxFormDepth bounds how deep a form field may nest ("config.a.b" is 3): Kong's plugin
 // schemas go a few levels deep, and every later step walks the nesting.
 const maxFormDepth = 32
@@ -358,11 +364,10 @@ var bracketRE = regexp.MustCompile(`\[\d*\]`)
 // plugin accepts.
 func decodeForm(vals url.Values) (map[string]any, error) {
 	out := map[string]any{}
-	keys := make([]string, 0, len(vals))
-	for k := range vals {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	// "a[2]" before "a[10]": an index is a position, not text.
+	keys := slices.SortedFunc(maps.Keys(vals), func(a, b string) int {
+		return strings.Compare(padIndexes(a), padIndexes(b))
+	})
 	for _, rawKey := range keys {
 		values := vals[rawKey]
 		isArray := len(values) > 1 || strings.Contains(rawKey, "[")

@@ -387,6 +387,8 @@ func TestDecodeForm(t *testing.T) {
 		{"a=1&a=2", map[string]any{"a": []any{"1", "2"}}, false},
 		{"a[]=1", map[string]any{"a": []any{"1"}}, false},
 		{"a[1]=x&a[2]=y", map[string]any{"a": []any{"x", "y"}}, false},
+		{"a[1]=1&a[2]=2&a[3]=3&a[4]=4&a[5]=5&a[6]=6&a[7]=7&a[8]=8&a[9]=9&a[10]=10&a[11]=11",
+			map[string]any{"a": []any{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}}, false},
 		{"a=1&a.b=2", nil, true},
 		{strings.Repeat("a.", 32) + "b=1", nil, true},
 		{strings.Repeat("a.", 31) + "b=1", nest(32, "1"), false},
