@@ -7,8 +7,9 @@ import (
 )
 
 // boundedMap is a small expiring map: entries live until their deadline, and when full the
-// expired ones are swept and, if still full, arbitrary ones are dropped. It never grows past
-// max, whatever clients send.
+// expired ones are swept and, if still full, a tenth of the entries (arbitrary ones) are dropped,
+// so that a flood of unexpired entries costs one sweep per max/10 insertions rather than one per
+// insertion. It never grows past max, whatever clients send.
 type boundedMap[K comparable, V any] struct {
 	mu  sync.Mutex
 	max int
@@ -70,7 +71,7 @@ func (b *boundedMap[K, V]) makeRoom(now time.Time) {
 		}
 	}
 	for k := range b.m {
-		if len(b.m) < b.max {
+		if len(b.m) < b.max-b.max/10 {
 			break
 		}
 		delete(b.m, k)
