@@ -238,6 +238,9 @@ func cookieDomain(host, attr string) (domain string, hostOnly bool, err error) {
 		}
 		return host, true, nil
 	}
+	if net.ParseIP(attr) != nil {
+		return "", false, fmt.Errorf("%w: %q is an IP address, not a domain of %q", errCookieDomain, attr, host)
+	}
 	// A public suffix (including "localhost" by the default rule) cannot be a cookie domain,
 	// except for the host itself, where the cookie becomes host-only.
 	if ps, _ := publicsuffix.PublicSuffix(attr); ps == attr {

@@ -45,6 +45,7 @@ func TestJarStoring(t *testing.T) {
 		{"domain must match", "http://example.com/", "c=1; Domain=other.com", "", nil, "does not match", ""},
 		{"public suffix domain", "http://example.co.uk/", "c=1; Domain=co.uk", "", nil, "public suffix", ""},
 		{"IP host takes no other domain", "http://127.0.0.1/", "c=1; Domain=localhost", "", nil, "IP host", ""},
+		{"named host takes no IP domain", "http://www.example.com/", "c=1; Domain=127.0.0.1", "", nil, "is an IP address", ""},
 		{"IP host with its own domain", "http://127.0.0.1:8000/", "c=1; Domain=127.0.0.1; Path=/", "http://127.0.0.1:9000/", []string{"c"}, "", ""},
 		{"ports are ignored", "http://localhost:8000/", "c=1; Path=/", "http://localhost:9000/", []string{"c"}, "", ""},
 		{"localhost is its own host", "http://localhost/", "c=1; Path=/", "http://127.0.0.1/", []string{}, "", ""},
