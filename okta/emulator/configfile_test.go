@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,5 +114,16 @@ func TestRedirectURIRules(t *testing.T) {
 		if err := checkRedirectURI(tt.uri); (err == nil) != tt.ok {
 			t.Errorf("checkRedirectURI(%.40q) = %v, want ok=%v", tt.uri, err, tt.ok)
 		}
+	}
+}
+
+func TestParseRefreshTokenLeeway(t *testing.T) {
+	base := "users: [{login: a@example.com, password: pw}]\nclients:\n  - {id: app, secret: s, type: web, redirect_uris: ['http://127.0.0.1:1/cb'], assign_all: true, refresh_token_leeway: %s}\n"
+	cfg, err := ParseConfig(fmt.Appendf(nil, base, "0s"), "x.yaml")
+	if err != nil || cfg.Clients[0].RefreshTokenLeeway == nil || *cfg.Clients[0].RefreshTokenLeeway != 0 {
+		t.Fatalf("leeway 0s: %v %+v", err, cfg.Clients)
+	}
+	if _, err := ParseConfig(fmt.Appendf(nil, base, "90s"), "x.yaml"); err == nil || !strings.Contains(err.Error(), "x.yaml:3: clients[0].refresh_token_leeway: Okta allows 0s to 60s") {
+		t.Errorf("leeway 90s: %v", err)
 	}
 }
