@@ -60,7 +60,12 @@ func (c *call) callbackParams() callbackParams {
 // reposted reports whether the request came from the re-POST page (the marker is in the body or
 // the query: a legitimate request never carries it at all).
 func (c *call) reposted() bool {
-	return c.postForm().Has(repostMarker) || c.r.URL.Query().Has(repostMarker)
+	if c.postForm().Has(repostMarker) {
+		return true
+	}
+	// Every request asks this; parsing the query only when the name is in it saves the session
+	// hot path an allocation.
+	return strings.Contains(c.r.URL.RawQuery, repostMarker) && c.r.URL.Query().Has(repostMarker)
 }
 
 func (p callbackParams) looksLikeCallback() bool {
