@@ -78,14 +78,48 @@ func sourceName(source string) string {
 
 func load(data []byte, source string, opts Options) (*Config, error) {
 	errs := &Errors{Source: source}
-	rendered, lines, problems := render(string(data), opts.LookupEnv)
-	if len(problems) > 0 {
-		errs.Problems = problems
+	rendered, lines, envProblems, partial := renderTemplate(string(data), opts.LookupEnv)
+	if len(envProblems) > 0 && !partial {
+		errs.Problems = envProblems
 		return nil, errs
+	}
+	// With bad or unset variables the file was rendered with them empty. What an empty value
+	// does to its field (an empty list) or its entity (a service without a url) is the
+	// variable's problem, already said; problems elsewhere in the file are reported with it.
+	withEnvProblems := func(problems []Problem, index map[string]int) []Problem {
+		onEnvLine := map[int]bool{}
+		for _, p := range envProblems {
+			onEnvLine[p.Line] = true
+		}
+		var envPaths []string
+		for path, line := range index {
+			if onEnvLine[line] {
+				envPaths = append(envPaths, path)
+			}
+		}
+		related := func(p Problem) bool {
+			if onEnvLine[p.Line] {
+				return true
+			}
+			for _, q := range envPaths {
+				if p.Path != "" && (p.Path == q || strings.HasPrefix(q, p.Path+".") || strings.HasPrefix(p.Path, q+".")) {
+					return true
+				}
+			}
+			return false
+		}
+		out := slices.Clone(envProblems)
+		for _, p := range problems {
+			if !related(p) {
+				out = append(out, p)
+			}
+		}
+		return out
 	}
 	root, problem := parseYAML([]byte(rendered), lines)
 	if problem != nil {
-		errs.Problems = []Problem{*problem}
+		errs.Problems = withEnvProblems([]Problem{*problem}, nil)
+		errs.SortByLine()
 		return nil, errs
 	}
 
@@ -114,6 +148,9 @@ func load(data []byte, source string, opts Options) (*Config, error) {
 	ch.config(cfg)
 	if opts.CheckPlugin != nil {
 		ch.pluginConfigs(cfg, opts.CheckPlugin)
+	}
+	if len(envProblems) > 0 {
+		d.errs.Problems = withEnvProblems(d.errs.Problems, d.index)
 	}
 
 	if err := d.errs.Err(); err != nil {

@@ -341,3 +341,51 @@ func TestSourceNamesInErrors(t *testing.T) {
 		t.Errorf("directory: %v", err)
 	}
 }
+
+// TestEnvProblemsWithTheRest: an unset or badly named variable does not hide the file's other
+// problems, and what its empty value does to its own field or entity is not reported twice.
+func TestEnvProblemsWithTheRest(t *testing.T) {
+	file := `_format_version: "3.0"
+services:
+  - name: example-service
+    url: ${{ env "DECK_UNSET_URL" }}
+routes:
+  - name: example-route
+    pathz: [/anything]
+    paths: [/anything]
+    service: example-service
+plugins:
+  - name: openid-connect
+    config:
+      issuer: ${{ env "ISSUER" }}
+      client_id: [${{ env "DECK_UNSET_ID" }}]
+      timeout: soon
+`
+	check := func(p Plugin) error {
+		errs := &Errors{}
+		if p.Config["issuer"] == nil {
+			errs.Add("config.issuer", 0, "required field missing")
+		}
+		if _, ok := p.Config["timeout"].(int); !ok {
+			errs.Add("config.timeout", 0, "expected a number")
+		}
+		return errs.Err()
+	}
+	_, err := Load(strings.NewReader(file), "k.yaml", Options{Plugins: oidcOnly, CheckPlugin: check, LookupEnv: func(string) (string, bool) { return "", false }})
+	want := `k.yaml: 5 problems:
+  - line 4: environment variable 'DECK_UNSET_URL' present in state file but not set
+  - routes.0.pathz (line 7): unknown field "pathz" (did you mean "paths"?)
+  - line 13: environment variables in the state file must be prefixed with 'DECK_', found: 'ISSUER'
+  - line 14: environment variable 'DECK_UNSET_ID' present in state file but not set
+  - plugins.0.config.timeout (line 15): expected a number`
+	if err == nil || err.Error() != want {
+		t.Errorf("got:\n%v\nwant:\n%s", err, want)
+	}
+
+	// A conversion of an empty value fails: only the variables can be reported.
+	_, err = Load(strings.NewReader("_format_version: \"3.0\"\nservices:\n  - name: s\n    port: ${{ env \"DECK_PORT\" | toInt }}\n    colour: red\n"),
+		"k.yaml", Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err == nil || err.Error() != "k.yaml: line 4: environment variable 'DECK_PORT' present in state file but not set" {
+		t.Errorf("conversion of an unset variable: %v", err)
+	}
+}

@@ -138,6 +138,17 @@ func (m lineMap) source(line int) int {
 // render runs a state file through decK's templating: text/template with ${{ }} delimiters and
 // the functions env, toBool, toInt, toFloat and indent. Every problem carries a source line.
 func render(src string, lookup func(string) (string, bool)) (string, lineMap, []Problem) {
+	out, lines, problems, _ := renderTemplate(src, lookup)
+	if len(problems) > 0 {
+		return "", nil, problems
+	}
+	return out, lines, nil
+}
+
+// renderTemplate is render, except that when the only problems are bad or unset variables it
+// also returns the file rendered with those variables empty (partial is true), so the rest of
+// the file can still be checked and every problem reported at once.
+func renderTemplate(src string, lookup func(string) (string, bool)) (out string, lines lineMap, problems []Problem, partial bool) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
@@ -154,26 +165,33 @@ func render(src string, lookup func(string) (string, bool)) (string, lineMap, []
 	}
 	t, err := template.New(templateName).Funcs(funcs).Delims("${{", "}}").Parse(src)
 	if err != nil {
-		return "", nil, []Problem{templateProblem(err)}
+		return "", nil, []Problem{templateProblem(err)}, false
 	}
 	if t.Tree == nil || t.Tree.Root == nil {
 		// Only ${{ define }} blocks: the document is empty.
-		return "", nil, nil
+		return "", nil, nil, false
 	}
 	if p := unsupportedAction(t.Tree); p != nil {
-		return "", nil, []Problem{*p}
+		return "", nil, []Problem{*p}, false
 	}
 	// Check every env "NAME" call at the root level before running anything, so all bad or
 	// unset variables are reported at once, each with its line (execution stops at the first).
-	if problems := checkEnvCalls(t.Tree, lookup); len(problems) > 0 {
-		return "", nil, problems
+	envProblems := checkEnvCalls(t.Tree, lookup)
+	if len(envProblems) > 0 {
+		t.Funcs(template.FuncMap{"env": func(name string) string {
+			v, _ := lookupEnv(lookup, name)
+			return v
+		}})
 	}
 	tr.instrument(t.Tree, src)
-	out := &limitWriter{n: 2 * MaxFileSize}
-	if err := t.Execute(out, nil); err != nil {
-		return "", nil, []Problem{templateProblem(err)}
+	w := &limitWriter{n: 2 * MaxFileSize}
+	if err := t.Execute(w, nil); err != nil {
+		if len(envProblems) > 0 {
+			return "", nil, envProblems, false // an empty variable broke a conversion
+		}
+		return "", nil, []Problem{templateProblem(err)}, false
 	}
-	return out.buf.String(), tr.lineMap(), nil
+	return w.buf.String(), tr.lineMap(), envProblems, len(envProblems) > 0
 }
 
 // tracker records, in execution order, each piece of output and the source line it came from.
