@@ -94,7 +94,8 @@ func rewrite(cs *compiledService, pr *httputil.ProxyRequest) {
 	if st.trusted {
 		prefix = in.Header.Get("X-Forwarded-Prefix")
 	}
-	if prefix == "" && st.match.prefix != "" && st.match.prefix != "/" {
+	// Kong's own prefix is the part of the path it stripped: none without strip_path.
+	if prefix == "" && route.StripPath && st.match.prefix != "" && st.match.prefix != "/" {
 		prefix = st.match.prefix
 	}
 	if prefix != "" {

@@ -209,6 +209,30 @@ func TestForwardedHeaders(t *testing.T) {
 	}
 }
 
+// TestForwardedPrefixOnlyWhenStripped: Kong sends X-Forwarded-Prefix for the part of the path
+// it stripped; a route that keeps the path (strip_path: false) strips nothing.
+func TestForwardedPrefixOnlyWhenStripped(t *testing.T) {
+	up := startUpstream(t)
+	cfg := &deck.Config{
+		Services: []deck.Service{serviceFor("api", up, "")},
+		Routes: []deck.Route{
+			route("strip", func(r *deck.Route) { r.Service = "api"; r.Paths = []string{"/strip"} }),
+			route("keep", func(r *deck.Route) { r.Service = "api"; r.Paths = []string{"/keep"}; r.StripPath = false }),
+		},
+	}
+	base := serve(t, newTestGateway(t, cfg, Options{}))
+	for path, want := range map[string]string{"/strip/x": "/strip", "/keep/x": ""} {
+		resp, body := get(t, base+path, nil)
+		var s seen
+		if err := json.Unmarshal(body, &s); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		if got := s.Headers.Get("X-Forwarded-Prefix"); got != want {
+			t.Errorf("%s: X-Forwarded-Prefix = %q, want %q", path, got, want)
+		}
+	}
+}
+
 func TestListenerSchemeMarksHTTPS(t *testing.T) {
 	up := startUpstream(t)
 	cfg := &deck.Config{
