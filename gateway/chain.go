@@ -114,12 +114,29 @@ func (g *Gateway) buildPlugins(cfg *deck.Config, services map[string]*compiledSe
 			errs.Add(path, line, "plugin '%s' could not be built", p.Name)
 			continue
 		}
-		if p.Enabled {
+		if p.Enabled && runsOnHTTP(p.Protocols) {
 			bp.plugin = built
 			c.plugins = append(c.plugins, bp)
 		}
 	}
 	return c
+}
+
+// runsOnHTTP reports whether a plugin with these protocols runs on the gateway's requests. Kong
+// checks a plugin's protocols against the subsystem, not the request's scheme: one listing any
+// of http, https, grpc or grpcs runs on every HTTP request, one listing only stream protocols
+// (tcp, tls, udp) never does. No protocols (a plugin built in code) means Kong's default.
+func runsOnHTTP(protocols []string) bool {
+	if len(protocols) == 0 {
+		return true
+	}
+	for _, p := range protocols {
+		switch p {
+		case "http", "https", "grpc", "grpcs":
+			return true
+		}
+	}
+	return false
 }
 
 func scopeKey(bp builtPlugin) string {

@@ -143,3 +143,31 @@ func TestPluginPanicIsAKong500AndAnEvent(t *testing.T) {
 		t.Error("no error event for the panic")
 	}
 }
+
+// TestPluginProtocols: as in Kong, a plugin's protocols are matched against the subsystem, not
+// the request's scheme: https-only still runs on plain http; stream-only never runs.
+func TestPluginProtocols(t *testing.T) {
+	up := startUpstream(t)
+	cfg := &deck.Config{
+		Services: []deck.Service{serviceFor("api", up, "")},
+		Routes: []deck.Route{
+			route("https-only", func(r *deck.Route) { r.Service = "api"; r.Paths = []string{"/h"} }),
+			route("stream-only", func(r *deck.Route) { r.Service = "api"; r.Paths = []string{"/s"} }),
+		},
+		Plugins: []deck.Plugin{
+			{Name: "a", Route: "https-only", Enabled: true, Protocols: []string{"https"}, Config: map[string]any{"tag": "1"}},
+			{Name: "a", Route: "stream-only", Enabled: true, Protocols: []string{"tcp", "tls"}, Config: map[string]any{"tag": "2"}},
+		},
+	}
+	base := serve(t, newTestGateway(t, cfg, Options{Plugins: Plugins{"a": tagFactory}}))
+	for path, want := range map[string]string{"/h": "a:1", "/s": ""} {
+		resp, body := get(t, base+path, nil)
+		var s seen
+		if err := json.Unmarshal(body, &s); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		if got := strings.Join(s.Headers.Values("X-Chain"), ","); got != want {
+			t.Errorf("%s: plugins ran as %q, want %q", path, got, want)
+		}
+	}
+}
