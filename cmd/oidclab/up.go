@@ -455,8 +455,12 @@ func announce(opts *upOptions, w io.Writer, gw *gateway.Gateway, ready upReady, 
 		return
 	}
 	cfg := gw.Config()
+	source := cfg.Source
+	if source == "-" {
+		source = "standard input"
+	}
 	fmt.Fprintf(w, "oidclab gateway ready: %d services, %d routes, %d plugins from %s\n",
-		len(cfg.Services), len(cfg.Routes), len(cfg.Plugins), cfg.Source)
+		len(cfg.Services), len(cfg.Routes), len(cfg.Plugins), source)
 	fmt.Fprintf(w, "  proxy      %s\n", ready.ProxyURL)
 	if ready.AdminURL != nil {
 		fmt.Fprintf(w, "  admin API  %s\n", *ready.AdminURL)

@@ -315,3 +315,24 @@ func TestAsyncWriterNeverHoldsTheWriter(t *testing.T) {
 			kept, dropped, notes, fit, total)
 	}
 }
+
+// TestUpNamesStandardInput: the ready line says where the configuration came from in words.
+func TestUpNamesStandardInput(t *testing.T) {
+	cfg, err := os.ReadFile(filepath.Join("testdata", "tutorial-noplugin.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io, _, errOut := testIO(string(cfg))
+	ctx, cancel := context.WithCancel(context.Background())
+	opts := &upOptions{
+		IO: io, ConfigFile: "-", Listen: "127.0.0.1:0", AdminListen: "off",
+		Tunnel: "none", IdP: "none", ShutdownTimeout: 5 * time.Second,
+		Plugins: gateway.Plugins{}, ready: func(upReady) { cancel() },
+	}
+	if err := upRun(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "0 plugins from standard input\n") {
+		t.Errorf("ready line does not name standard input:\n%s", errOut)
+	}
+}
