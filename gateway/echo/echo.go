@@ -58,15 +58,16 @@ func New() http.Handler {
 	return mux
 }
 
-// anythingResponse is httpbin's /anything: keys in httpbin's (sorted) order.
-type anythingResponse struct {
+// bodyResponse is httpbin's /anything and, without method, /post, /put, /patch and /delete:
+// keys in httpbin's (sorted) order.
+type bodyResponse struct {
 	Args    map[string]any `json:"args"`
 	Data    string         `json:"data"`
 	Files   map[string]any `json:"files"`
 	Form    map[string]any `json:"form"`
 	Headers map[string]any `json:"headers"`
 	JSON    any            `json:"json"`
-	Method  string         `json:"method"`
+	Method  string         `json:"method,omitempty"`
 	Origin  string         `json:"origin"`
 	URL     string         `json:"url"`
 }
@@ -78,37 +79,18 @@ type getResponse struct {
 	URL     string         `json:"url"`
 }
 
-// bodyResponse is httpbin's /post, /put, /patch and /delete.
-type bodyResponse struct {
-	Args    map[string]any `json:"args"`
-	Data    string         `json:"data"`
-	Files   map[string]any `json:"files"`
-	Form    map[string]any `json:"form"`
-	Headers map[string]any `json:"headers"`
-	JSON    any            `json:"json"`
-	Origin  string         `json:"origin"`
-	URL     string         `json:"url"`
-}
+func anything(w http.ResponseWriter, r *http.Request) { echoBody(w, r, r.Method) }
 
-func anything(w http.ResponseWriter, r *http.Request) {
-	b, ok := readBody(w, r)
-	if !ok {
-		return
-	}
-	writeJSON(w, http.StatusOK, anythingResponse{
-		Args: args(r), Data: b.data, Files: b.files, Form: b.form, Headers: headers(r),
-		JSON: b.json, Method: r.Method, Origin: origin(r), URL: fullURL(r),
-	})
-}
+func bodyEcho(w http.ResponseWriter, r *http.Request) { echoBody(w, r, "") }
 
-func bodyEcho(w http.ResponseWriter, r *http.Request) {
+func echoBody(w http.ResponseWriter, r *http.Request, method string) {
 	b, ok := readBody(w, r)
 	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, bodyResponse{
 		Args: args(r), Data: b.data, Files: b.files, Form: b.form, Headers: headers(r),
-		JSON: b.json, Origin: origin(r), URL: fullURL(r),
+		JSON: b.json, Method: method, Origin: origin(r), URL: fullURL(r),
 	})
 }
 
