@@ -223,18 +223,37 @@ func (g *Gateway) adminGetService(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v.service(*s))
 }
 
+// pathScope resolves the {service} and {route} of a nested collection URL; a name or id that
+// matches nothing is answered with 404 and ok is false.
+func pathScope(w http.ResponseWriter, r *http.Request, cfg *deck.Config) (svc *deck.Service, rt *deck.Route, ok bool) {
+	if ref := r.PathValue("service"); ref != "" {
+		if svc = findService(cfg, ref); svc == nil {
+			writeNotFound(w)
+			return nil, nil, false
+		}
+	}
+	if ref := r.PathValue("route"); ref != "" {
+		if rt = findRoute(cfg, ref); rt == nil {
+			writeNotFound(w)
+			return nil, nil, false
+		}
+	}
+	return svc, rt, true
+}
+
+// refersTo reports whether ref (a name, or an id for an unnamed entity) names the entity; an
+// empty ref (no service, no route) names none, unnamed ones included.
+func refersTo(ref, name, id string) bool { return ref != "" && (ref == name || ref == id) }
+
 func (g *Gateway) adminListRoutes(w http.ResponseWriter, r *http.Request) {
 	v := g.view()
-	var svc *deck.Service
-	if ref := r.PathValue("service"); ref != "" {
-		if svc = findService(v.cfg, ref); svc == nil {
-			writeNotFound(w)
-			return
-		}
+	svc, _, ok := pathScope(w, r, v.cfg)
+	if !ok {
+		return
 	}
 	out := list[routeJSON]{Data: []routeJSON{}}
 	for _, rt := range v.cfg.Routes {
-		if svc != nil && rt.Service != svc.Name && rt.Service != svc.ID {
+		if svc != nil && !refersTo(rt.Service, svc.Name, svc.ID) {
 			continue
 		}
 		out.Data = append(out.Data, v.route(rt))
@@ -254,26 +273,16 @@ func (g *Gateway) adminGetRoute(w http.ResponseWriter, r *http.Request) {
 
 func (g *Gateway) adminListPlugins(w http.ResponseWriter, r *http.Request) {
 	v := g.view()
-	var svc *deck.Service
-	var rt *deck.Route
-	if ref := r.PathValue("service"); ref != "" {
-		if svc = findService(v.cfg, ref); svc == nil {
-			writeNotFound(w)
-			return
-		}
-	}
-	if ref := r.PathValue("route"); ref != "" {
-		if rt = findRoute(v.cfg, ref); rt == nil {
-			writeNotFound(w)
-			return
-		}
+	svc, rt, ok := pathScope(w, r, v.cfg)
+	if !ok {
+		return
 	}
 	out := list[pluginJSON]{Data: []pluginJSON{}}
 	for _, p := range v.cfg.Plugins {
-		if svc != nil && p.Service != svc.Name && p.Service != svc.ID {
+		if svc != nil && !refersTo(p.Service, svc.Name, svc.ID) {
 			continue
 		}
-		if rt != nil && p.Route != rt.Name && p.Route != rt.ID {
+		if rt != nil && !refersTo(p.Route, rt.Name, rt.ID) {
 			continue
 		}
 		out.Data = append(out.Data, v.plugin(p))

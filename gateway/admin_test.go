@@ -520,3 +520,25 @@ func TestAdminRefusesWebPages(t *testing.T) {
 		t.Errorf("GET /services: %d", status)
 	}
 }
+
+// TestAdminNestedListsOfAnUnnamedService: a route or plugin without a service is not listed
+// under an unnamed service.
+func TestAdminNestedListsOfAnUnnamedService(t *testing.T) {
+	unnamed := svc("")
+	cfg := &deck.Config{
+		Services: []deck.Service{unnamed},
+		Routes:   []deck.Route{route("loose", func(r *deck.Route) { r.Service = ""; r.Paths = []string{"/x"} })},
+		Plugins:  []deck.Plugin{{Name: "p", Enabled: true}},
+	}
+	g := newTestGateway(t, cfg, Options{Plugins: Plugins{"p": tagFactory}})
+	srv := httptest.NewServer(g.Admin())
+	t.Cleanup(srv.Close)
+	c := adminClient{t: t, base: srv.URL}
+	id := g.Config().Services[0].ID
+	for _, path := range []string{"/services/" + id + "/routes", "/services/" + id + "/plugins"} {
+		status, body := c.call("GET", path, "", "")
+		if data, _ := body["data"].([]any); status != 200 || len(data) != 0 {
+			t.Errorf("GET %s: %d %v, want an empty list", path, status, body)
+		}
+	}
+}
