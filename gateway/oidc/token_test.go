@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -37,9 +38,13 @@ func TestAuthMethodChoice(t *testing.T) {
 }
 
 func TestPostFormLimits(t *testing.T) {
+	// The /hang handler outlives its request, so the header is handed over under a lock.
+	var mu sync.Mutex
 	var gotAuth string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		gotAuth = r.Header.Get("Authorization")
+		mu.Unlock()
 		switch r.URL.Path {
 		case "/big":
 			w.Write([]byte(`{"access_token":"` + strings.Repeat("a", maxDocument) + `"}`))
@@ -72,7 +77,9 @@ func TestPostFormLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	// RFC 6749 2.3.1: id and secret are form-encoded before base64.
+	mu.Lock()
 	raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(gotAuth, "Basic "))
+	mu.Unlock()
 	if string(raw) != "id%3A1:p%40ss+w%2Brd" {
 		t.Errorf("Basic credentials %q are not form-encoded", raw)
 	}
