@@ -129,6 +129,17 @@ func writeNotFound(w http.ResponseWriter) {
 	writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not found"})
 }
 
+// writeBodyError answers a body that could not be read: 413 when it is over the limit.
+func writeBodyError(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeJSON(w, http.StatusRequestEntityTooLarge,
+			map[string]string{"message": fmt.Sprintf("request body larger than %d bytes", tooBig.Limit)})
+		return
+	}
+	writeBadRequest(w, err.Error())
+}
+
 func writeBadRequest(w http.ResponseWriter, msg string) {
 	writeJSON(w, http.StatusBadRequest, map[string]string{"message": msg})
 }
@@ -315,7 +326,7 @@ func (e *inputError) Error() string { return fmt.Sprintf("%d problems", len(e.pr
 func (g *Gateway) adminCreatePlugin(w http.ResponseWriter, r *http.Request) {
 	in, err := readEntityBody(w, r)
 	if err != nil {
-		writeBadRequest(w, err.Error())
+		writeBodyError(w, err)
 		return
 	}
 	var id, path string
@@ -363,7 +374,7 @@ func (g *Gateway) adminCreatePlugin(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) adminPatchPlugin(w http.ResponseWriter, r *http.Request) {
 	in, err := readEntityBody(w, r)
 	if err != nil {
-		writeBadRequest(w, err.Error())
+		writeBodyError(w, err)
 		return
 	}
 	id := r.PathValue("id")
@@ -492,7 +503,7 @@ func setField(fields map[string]any, path, msg string) {
 func (g *Gateway) adminPostConfig(w http.ResponseWriter, r *http.Request) {
 	body, err := readConfigBody(r)
 	if err != nil {
-		writeBadRequest(w, err.Error())
+		writeBodyError(w, err)
 		return
 	}
 	opts := g.plugins.LoadOptions()
@@ -539,8 +550,14 @@ func readConfigBody(r *http.Request) ([]byte, error) {
 	r.Body = http.MaxBytesReader(nil, r.Body, deck.MaxFileSize)
 	switch ct {
 	case "application/x-www-form-urlencoded", "multipart/form-data":
-		if err := r.ParseMultipartForm(deck.MaxFileSize); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-			return nil, fmt.Errorf("cannot read form: %v", err)
+		// ParseMultipartForm drops ParseForm's error on a urlencoded body (a body cut at the
+		// limit would read as one without a config), so each kind gets its own parser.
+		parse := r.ParseForm
+		if ct == "multipart/form-data" {
+			parse = func() error { return r.ParseMultipartForm(deck.MaxFileSize) }
+		}
+		if err := parse(); err != nil {
+			return nil, fmt.Errorf("cannot read form: %w", err)
 		}
 		if v := r.FormValue("config"); v != "" {
 			return []byte(v), nil
@@ -553,7 +570,7 @@ func readConfigBody(r *http.Request) ([]byte, error) {
 	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read body: %v", err)
+		return nil, fmt.Errorf("cannot read body: %w", err)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, errors.New("expected a declarative configuration")
@@ -571,7 +588,7 @@ type entityBody struct {
 func readEntityBody(w http.ResponseWriter, r *http.Request) (entityBody, error) {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, adminMaxBody))
 	if err != nil {
-		return entityBody{}, fmt.Errorf("cannot read body: %v", err)
+		return entityBody{}, fmt.Errorf("cannot read body: %w", err)
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "application/x-www-form-urlencoded" {

@@ -542,3 +542,25 @@ func TestAdminNestedListsOfAnUnnamedService(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminBodyTooLarge: a body over the limit is a 413 that says so, for entities and configs.
+func TestAdminBodyTooLarge(t *testing.T) {
+	_, c := newAdminFixture(t)
+	big := strings.Repeat("a", adminMaxBody+1)
+	if status, body := c.call("POST", "/plugins", "application/json", big); status != 413 || !strings.Contains(body["message"].(string), "larger than") {
+		t.Errorf("entity: %d %v", status, body)
+	}
+	huge := strings.Repeat("#", deck.MaxFileSize+1)
+	for _, ct := range []string{"application/x-yaml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		body := huge
+		switch {
+		case strings.HasPrefix(ct, "multipart"):
+			body = "--x\r\nContent-Disposition: form-data; name=\"config\"; filename=\"k.yaml\"\r\n\r\n" + huge + "\r\n--x--\r\n"
+		case ct != "application/x-yaml":
+			body = "config=" + huge
+		}
+		if status, resp := c.call("POST", "/config", ct, body); status != 413 {
+			t.Errorf("config as %s: %d %v", ct, status, resp)
+		}
+	}
+}
