@@ -93,9 +93,6 @@ func New(cfg *deck.Config, opts Options) (*Gateway, error) {
 			g.echo = echo.New()
 		}
 	}
-	if cfg == nil {
-		cfg = &deck.Config{FormatVersion: "3.0"}
-	}
 	if err := g.Apply(cfg); err != nil {
 		return nil, err
 	}
@@ -124,8 +121,11 @@ func (g *Gateway) Bus() *Bus { return g.bus }
 
 // Apply validates cfg, builds its plugins and swaps it in atomically: requests already in
 // flight finish on the configuration they started with. Every problem is reported at once as
-// *deck.Errors; on error the running configuration is unchanged.
+// *deck.Errors; on error the running configuration is unchanged. A nil cfg is the empty one.
 func (g *Gateway) Apply(cfg *deck.Config) error {
+	if cfg == nil {
+		cfg = &deck.Config{FormatVersion: deck.FormatVersion}
+	}
 	g.applyMu.Lock()
 	defer g.applyMu.Unlock()
 	return g.applyLocked(cfg.Clone())

@@ -153,3 +153,15 @@ func TestTutorialUpstreamIsServedInProcess(t *testing.T) {
 		t.Error("RealUpstreams still serves the echo in-process")
 	}
 }
+
+// TestApplyNilIsTheEmptyConfig: Apply(nil), like New(nil, ...), serves nothing rather than
+// panicking.
+func TestApplyNilIsTheEmptyConfig(t *testing.T) {
+	g := newTestGateway(t, &deck.Config{Services: []deck.Service{svc("s")}}, Options{})
+	if err := g.Apply(nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(g.Config().Services); n != 0 {
+		t.Errorf("%d services after Apply(nil)", n)
+	}
+}
