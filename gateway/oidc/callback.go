@@ -113,6 +113,11 @@ func (c *call) serveAuthorizationCode(next http.Handler) {
 // carried the pending login's state, which turns a failure into a 401 rather than a restart.
 func (c *call) checkCallback(st *authState, p callbackParams) (f *failure, sameState bool) {
 	sameState = p.State != "" && subtle.ConstantTimeCompare([]byte(p.State), []byte(st.State)) == 1
+	// RFC 9207 2.4: an error response naming another issuer must not be taken for our
+	// provider's error (a mix-up attacker's error would be explained as our IdP's).
+	if p.Error != "" && p.Iss != "" && p.Iss != c.md.Issuer {
+		return issuerMismatch(p.Iss, c.md.Issuer), sameState
+	}
 	switch {
 	case p.Error != "":
 		return &failure{
@@ -129,14 +134,18 @@ func (c *call) checkCallback(st *authState, p callbackParams) (f *failure, sameS
 	case c.md.AuthorizationResponseIssParameter && p.Iss == "":
 		return &failure{reason: "authorization response has no iss parameter", explain: "The provider advertises authorization_response_iss_parameter_supported (RFC 9207) but the callback has no iss: the response may come from another server (mix-up attack) or a proxy dropped the parameter."}, true
 	case p.Iss != "" && p.Iss != c.md.Issuer:
-		return &failure{
-			reason:  "authorization response issuer mismatch",
-			explain: "The callback's iss (" + p.Iss + ") is not this plugin's issuer (" + c.md.Issuer + "): the code was issued by another authorization server (RFC 9207 mix-up protection). Check that config.issuer names the server the user logs in to.",
-		}, true
+		return issuerMismatch(p.Iss, c.md.Issuer), true
 	case p.ClientID != "" && p.ClientID != c.client.ID:
 		return &failure{reason: "authorization response client_id mismatch", explain: "The callback names client_id " + p.ClientID + ", not this plugin's client " + c.client.ID + "."}, true
 	}
 	return nil, true
+}
+
+func issuerMismatch(got, want string) *failure {
+	return &failure{
+		reason:  "authorization response issuer mismatch",
+		explain: "The callback's iss (" + clip(got, 200) + ") is not this plugin's issuer (" + want + "): the response comes from another authorization server (RFC 9207 mix-up protection). Check that config.issuer names the server the user logs in to.",
+	}
 }
 
 func describeIfAny(s string) string {

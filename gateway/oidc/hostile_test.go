@@ -236,6 +236,19 @@ func TestCallbackOutcomes(t *testing.T) {
 			t.Errorf("%d, want 401", resp.StatusCode)
 		}
 	})
+	t.Run("error response from another issuer is not taken for ours", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.op.FailAuthorize("access_denied", "User is not assigned to the client application.")
+		_, ck, q := h.startLogin("/anything")
+		params := h.authorize(q)
+		params.Set("iss", "https://evil.example.com")
+		if resp, _ := h.callback(params, ck); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%d, want 401", resp.StatusCode)
+		}
+		if e := h.events.last(t, gateway.EventAuthFailed); e.Message != "authorization response issuer mismatch" || strings.Contains(e.Explain, "Assignments") {
+			t.Errorf("event: %q / %q", e.Message, e.Explain)
+		}
+	})
 	t.Run("iss missing though advertised", func(t *testing.T) {
 		h := newHarness(t, nil)
 		_, ck, q := h.startLogin("/anything")
