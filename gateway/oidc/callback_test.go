@@ -284,3 +284,22 @@ func TestLargeBodyPassesThrough(t *testing.T) {
 		}
 	}
 }
+
+// Field names and values echoed by the re-POST page are escaped: the page is not a reflected XSS.
+func TestRepostPageEscapes(t *testing.T) {
+	h := newHarness(t, nil)
+	evil := `"><script>alert(1)</script><img src=x onerror=alert(2)>`
+	resp, page := h.post("/anything", url.Values{"code": {"c"}, "state": {evil}, evil: {evil}}, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "<form") {
+		t.Fatalf("%d, want the re-POST page", resp.StatusCode)
+	}
+	if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img") || strings.Count(page, "<script>") != 1 {
+		t.Errorf("the page reflects markup:\n%s", page)
+	}
+	if got := hiddenFields(page); got.Get("state") != evil || got.Get(evil) != evil {
+		t.Errorf("escaping lost the values: %v", got)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'sha256-") {
+		t.Errorf("CSP %q", csp)
+	}
+}
