@@ -11,9 +11,13 @@ import (
 )
 
 // printHops writes each login hop the gateway reports, with its explanation, until events is
-// closed. Events carry claims and explanations only, so nothing secret can reach the screen.
-func printHops(w io.Writer, events <-chan gateway.Event) {
+// closed; plain proxied requests only withRequests. Events carry claims and explanations only,
+// so nothing secret can reach the screen.
+func printHops(w io.Writer, events <-chan gateway.Event, withRequests bool) {
 	for e := range events {
+		if e.Kind == gateway.EventRequestProxied && !withRequests {
+			continue
+		}
 		if line := formatHop(e); line != "" {
 			fmt.Fprint(w, line)
 		}

@@ -41,12 +41,16 @@ func TestFormatHop(t *testing.T) {
 
 // TestPrintHopsDrains: the printer writes every event and returns when the channel closes.
 func TestPrintHopsDrains(t *testing.T) {
-	ch := make(chan gateway.Event, 2)
+	ch := make(chan gateway.Event, 3)
 	ch <- gateway.Event{Kind: gateway.EventLogout, Message: "logged out"}
+	ch <- gateway.Event{Kind: gateway.EventRequestProxied, Status: 200, Service: "svc"}
 	ch <- gateway.Event{Kind: gateway.EventSessionIssued, Message: "session cookie issued"}
 	close(ch)
 	var b strings.Builder
-	printHops(&b, ch)
+	printHops(&b, ch, false)
+	if strings.Contains(b.String(), "svc") {
+		t.Errorf("a proxied request was printed although the access log has it: %q", b.String())
+	}
 	if !strings.Contains(b.String(), "→  logged out") {
 		t.Errorf("missing logout line: %q", b.String())
 	}

@@ -183,7 +183,9 @@ func upRun(ctx context.Context, opts *upOptions) error {
 		// Every hop of a login, explained, as it happens.
 		events, unsubscribe := gw.Bus().Subscribe(256)
 		printed := make(chan struct{})
-		go func() { printHops(stderr, events); close(printed) }()
+		// With the access log on, each request already has its line; the hops add the login's.
+		withRequests := !logger.Enabled(ctx, slog.LevelInfo)
+		go func() { printHops(stderr, events, withRequests); close(printed) }()
 		defer func() { unsubscribe(); <-printed }()
 	}
 
