@@ -58,7 +58,11 @@ func (c *call) repost() {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'sha256-"+repostScriptHash+"'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	// No form-action: browsers apply it to the redirects that answer the form too, and the
+	// re-POST is answered by a 302 to the IdP when the cookie is still missing (a login started
+	// on another host name), or to login/unauthorized redirect URIs. The form has no action
+	// (its own URL) and the page runs only the hashed script, so there is nothing to retarget.
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'sha256-"+repostScriptHash+"'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	c.w.WriteHeader(http.StatusOK)
 	c.w.Write(buf.Bytes())
