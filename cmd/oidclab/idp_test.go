@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -170,28 +169,7 @@ func TestIdpConfigFile(t *testing.T) {
 // TestIdpProcess: the real binary on a free port prints one JSON line, serves discovery, and
 // exits 0 on SIGTERM.
 func TestIdpProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "oidclab")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "idp", "--listen", "127.0.0.1:0", "--json")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no JSON line: %v\nstderr: %s", err, stderr.String())
-	}
+	cmd, line, stderr := startJSONProcess(t, "idp", "--listen", "127.0.0.1:0", "--json")
 	var ready idpReady
 	if err := json.Unmarshal([]byte(line), &ready); err != nil || !strings.HasPrefix(ready.Issuer, "http://127.0.0.1:") || strings.HasSuffix(ready.Issuer, ":0/oauth2/default") {
 		t.Fatalf("JSON line %q: %v", line, err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -192,32 +191,8 @@ func readAll(resp *http.Response) (string, error) {
 // a request through the echo upstream, SIGTERM, exit 0; then a second instance on the same
 // port exits 2.
 func TestUpProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "oidclab")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
-	cmd := exec.Command(bin, "up", "-c", "testdata/tutorial-noplugin.yaml",
+	cmd, line, stderr := startJSONProcess(t, "up", "-c", "testdata/tutorial-noplugin.yaml",
 		"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--json")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no readiness line: %v\nstderr: %s", err, stderr.String())
-	}
 	var ready upReady
 	if err := json.Unmarshal([]byte(line), &ready); err != nil || ready.ProxyURL == "" || ready.AdminURL == nil {
 		t.Fatalf("readiness line %q: %v", line, err)
@@ -240,7 +215,7 @@ func TestUpProcess(t *testing.T) {
 
 	// A second instance on the same proxy port: a clear error and exit 2.
 	addr := strings.TrimPrefix(ready.ProxyURL, "http://")
-	second := exec.Command(bin, "up", "-c", "testdata/tutorial-noplugin.yaml", "--listen", addr, "--admin-listen", "off")
+	second := exec.Command(oidclabBinary(t), "up", "-c", "testdata/tutorial-noplugin.yaml", "--listen", addr, "--admin-listen", "off")
 	out, err := second.CombinedOutput()
 	var exitErr *exec.ExitError
 	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 2 || !strings.Contains(string(out), "cannot listen on "+addr) {
