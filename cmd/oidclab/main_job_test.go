@@ -39,13 +39,20 @@ func TestMainJobLogsInThroughEmbeddedIdP(t *testing.T) {
 		t.Fatalf("gateway not ready after 30s\n%s", errOut)
 	}
 
+	if ready.IdP == nil || !strings.HasPrefix(ready.IdP.Issuer, "http://127.0.0.1:") || ready.IdP.RedirectURI != ready.ProxyURL+"/anything" {
+		t.Fatalf("readiness says nothing usable about the embedded IdP: %+v", ready.IdP)
+	}
+	if b, _ := json.Marshal(ready); strings.Contains(string(b), "secret") {
+		t.Errorf("readiness line mentions a secret: %s", b)
+	}
+
 	drv, err := browser.NewHTTP(browser.HTTPOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer drv.Close()
 	res, err := drv.Login(ctx, ready.ProxyURL+"/anything", browser.Credentials{
-		Username: emulator.DemoUserLogin, Password: emulator.DemoUserPassword,
+		Username: ready.IdP.Login, Password: ready.IdP.Password,
 	})
 	cancel()
 	<-done // stderr is read once upRun and its writers have finished

@@ -58,6 +58,17 @@ type upReady struct {
 	ProxyURL  string  `json:"proxy_url"`
 	AdminURL  *string `json:"admin_url"` // null when --admin-listen off
 	PublicURL string  `json:"public_url"`
+	// With --idp local: where the embedded IdP is and who can log in (the published demo
+	// credential; the client secret is never printed).
+	IdP *upReadyIdP `json:"idp,omitempty"`
+}
+
+type upReadyIdP struct {
+	Issuer      string `json:"issuer"`
+	ClientID    string `json:"client_id"`
+	RedirectURI string `json:"redirect_uri"`
+	Login       string `json:"login"`
+	Password    string `json:"password"`
 }
 
 func newUpCmd(io *ioStreams) *cobra.Command {
@@ -151,6 +162,7 @@ func upRun(ctx context.Context, opts *upOptions) error {
 		if err != nil {
 			return err
 		}
+		ready.IdP = idp.ready()
 		defer idp.Close()
 		var overridden []string
 		lookup, overridden = idp.lookupEnv()

@@ -120,4 +120,12 @@ func (l *localIdP) describe() string {
 		l.srv.Issuer(), l.clientID, emulator.DemoUserLogin, emulator.DemoUserPassword)
 }
 
+// ready is what --json says about the IdP.
+func (l *localIdP) ready() *upReadyIdP {
+	return &upReadyIdP{
+		Issuer: l.srv.Issuer(), ClientID: l.clientID, RedirectURI: l.redirectURI,
+		Login: emulator.DemoUserLogin, Password: emulator.DemoUserPassword,
+	}
+}
+
 func (l *localIdP) Close() error { return l.srv.Close() }
