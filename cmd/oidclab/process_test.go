@@ -33,7 +33,7 @@ func oidclabBinary(t *testing.T) string {
 			return
 		}
 		builtDir, builtBin = dir, filepath.Join(dir, "oidclab")
-		builtOut, builtErr = exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
+		builtOut, builtErr = exec.Command("go", "build", "-buildvcs=false", "-o", builtBin, ".").CombinedOutput() // no git needed
 	})
 	if builtErr != nil {
 		t.Fatalf("go build: %v\n%s", builtErr, builtOut)
