@@ -330,9 +330,29 @@ func loadUpConfig(opts *upOptions, lookup func(string) (string, bool)) (*deck.Co
 	}
 	cfg, err := deck.LoadFile(opts.ConfigFile, opts.IO.In, dopts)
 	if err != nil {
+		if opts.IdP != "local" && missesTutorialVariables(err) {
+			err = fmt.Errorf("%w\n(the tutorial's variables: export them for your IdP, or add --idp local to let the embedded Okta-compatible IdP provide them)", err)
+		}
 		return nil, asUsage(err)
 	}
 	return cfg, nil
+}
+
+// missesTutorialVariables reports whether loading failed on an unset variable that --idp local
+// would provide.
+func missesTutorialVariables(err error) bool {
+	var de *deck.Errors
+	if !errors.As(err, &de) {
+		return false
+	}
+	for _, p := range de.Problems {
+		for _, name := range []string{envIssuer, envClientID, envClientSecret, envRedirect} {
+			if strings.Contains(p.Message, "'"+name+"' present in state file but not set") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func upLogger(opts *upOptions, w io.Writer) (*slog.Logger, error) {

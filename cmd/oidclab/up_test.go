@@ -28,6 +28,10 @@ func testIO(stdin string) (*ioStreams, *bytes.Buffer, *bytes.Buffer) {
 
 // TestUpUsageErrors: every bad input exits 2 with a message that says what to change.
 func TestUpUsageErrors(t *testing.T) {
+	for _, name := range []string{envIssuer, envClientID, envClientSecret, envRedirect} {
+		t.Setenv(name, "") // restored after the test
+		os.Unsetenv(name)
+	}
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +64,7 @@ func TestUpUsageErrors(t *testing.T) {
 		{"port in use", []string{"up", "-c", good, "--listen", busy.Addr().String(), "--admin-listen", "off"}, "cannot listen on " + busy.Addr().String()},
 		{"admin port in use", []string{"up", "-c", good, "--listen", "127.0.0.1:0", "--admin-listen", busy.Addr().String()}, "--admin-listen"},
 		{"unknown flag", []string{"up", "--nope"}, "unknown flag"},
+		{"tutorial variables unset", append([]string{"up", "-c", "tutorial/kong.yaml", "--idp", "none"}, free...), "add --idp local"},
 		{"bad log level", append([]string{"up", "-c", good, "--log-level", "loud"}, free...), `--log-level "loud"`},
 	}
 	for _, tt := range tests {
