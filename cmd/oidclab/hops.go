@@ -15,7 +15,7 @@ import (
 // so nothing secret can reach the screen.
 func printHops(w io.Writer, events <-chan gateway.Event, withRequests bool) {
 	for e := range events {
-		if e.Kind == gateway.EventRequestProxied && !withRequests {
+		if e.Kind == gateway.EventRequestProxied && (!withRequests || browserNoise(e)) {
 			continue
 		}
 		if line := formatHop(e); line != "" {
@@ -66,6 +66,12 @@ func formatHop(e gateway.Event) string {
 		}
 	}
 	return b.String()
+}
+
+// browserNoise is a request the browser makes on its own (the tab icon) that no route serves;
+// a ✗ line for it would look like part of the login failing.
+func browserNoise(e gateway.Event) bool {
+	return e.Status == 404 && e.Route == "" && e.Path == "/favicon.ico"
 }
 
 // defaultHopMessage says what a bare event means.

@@ -41,13 +41,23 @@ func TestFormatHop(t *testing.T) {
 
 // TestPrintHopsDrains: the printer writes every event and returns when the channel closes.
 func TestPrintHopsDrains(t *testing.T) {
-	ch := make(chan gateway.Event, 3)
+	ch := make(chan gateway.Event, 5)
+	ch <- gateway.Event{Kind: gateway.EventRequestProxied, Status: 404, Method: "GET", Path: "/favicon.ico"}
 	ch <- gateway.Event{Kind: gateway.EventLogout, Message: "logged out"}
 	ch <- gateway.Event{Kind: gateway.EventRequestProxied, Status: 200, Service: "svc"}
 	ch <- gateway.Event{Kind: gateway.EventSessionIssued, Message: "session cookie issued"}
 	close(ch)
 	var b strings.Builder
 	printHops(&b, ch, false)
+	var all strings.Builder
+	ch2 := make(chan gateway.Event, 2)
+	ch2 <- gateway.Event{Kind: gateway.EventRequestProxied, Status: 404, Method: "GET", Path: "/favicon.ico"}
+	ch2 <- gateway.Event{Kind: gateway.EventRequestProxied, Status: 404, Method: "GET", Path: "/nope"}
+	close(ch2)
+	printHops(&all, ch2, true)
+	if strings.Contains(all.String(), "favicon") || !strings.Contains(all.String(), "GET /nope 404  no route matched") {
+		t.Errorf("with requests shown: %q", all.String())
+	}
 	if strings.Contains(b.String(), "svc") {
 		t.Errorf("a proxied request was printed although the access log has it: %q", b.String())
 	}
