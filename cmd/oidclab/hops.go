@@ -14,14 +14,52 @@ import (
 // closed; plain proxied requests only withRequests. Events carry claims and explanations only,
 // so nothing secret can reach the screen.
 func printHops(w io.Writer, events <-chan gateway.Event, withRequests bool) {
+	hp := hopPrinter{pending: map[string]hopRequest{}}
 	for e := range events {
-		if e.Kind == gateway.EventRequestProxied && (!withRequests || browserNoise(e)) {
-			continue
-		}
-		if line := formatHop(e); line != "" {
+		if line := hp.line(e, withRequests); line != "" {
 			fmt.Fprint(w, line)
 		}
 	}
+}
+
+// hopRequest is what earlier events said about a request still in flight. A request's events
+// arrive in order and end with its request.proxied event, which forgets it.
+type hopRequest struct {
+	explained      string // the last explanation printed: a refusal is reported by two events
+	pluginAnswered bool   // a plugin answered (302, re-POST page, 401): the upstream never saw it
+}
+
+type hopPrinter struct {
+	pending map[string]hopRequest
+}
+
+func (hp *hopPrinter) line(e gateway.Event, withRequests bool) string {
+	req := hp.pending[e.RequestID]
+	if e.Kind == gateway.EventRequestProxied {
+		delete(hp.pending, e.RequestID)
+		if !withRequests || browserNoise(e) {
+			return ""
+		}
+		if req.pluginAnswered && e.Message == "" {
+			e.Message = fmt.Sprintf("answered by the gateway's plugin in %s", e.Latency.Round(10*time.Microsecond))
+		}
+		// Logged when the request started; the line is about its end.
+		e.Time = e.Time.Add(e.Latency)
+		return formatHop(e)
+	}
+	if e.RequestID == "" {
+		return formatHop(e)
+	}
+	if e.Status != 0 {
+		req.pluginAnswered = true
+	}
+	if e.Explain != "" && e.Explain == req.explained {
+		e.Explain = "" // said on the line before
+	} else if e.Explain != "" {
+		req.explained = e.Explain
+	}
+	hp.pending[e.RequestID] = req
+	return formatHop(e)
 }
 
 // formatHop renders one event, or "" for events not worth a line (plain proxied requests that

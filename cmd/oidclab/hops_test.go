@@ -68,3 +68,29 @@ func TestPrintHopsDrains(t *testing.T) {
 		t.Errorf("missing session line: %q", b.String())
 	}
 }
+
+// TestHopsOfARefusedLogin: the plugin reports a refusal twice (the rejected token, then the
+// 401); the explanation is printed once, and the final line says the plugin answered, not the
+// upstream, at the time the request ended.
+func TestHopsOfARefusedLogin(t *testing.T) {
+	at := time.Date(2026, 11, 28, 5, 10, 8, 0, time.UTC)
+	why := "The id token has expired."
+	ch := make(chan gateway.Event, 4)
+	ch <- gateway.Event{Time: at, RequestID: "r1", Kind: gateway.EventIDTokenRejected, Method: "POST", Path: "/anything", Status: 401, Message: "the token expired", Explain: why}
+	ch <- gateway.Event{Time: at, RequestID: "r1", Kind: gateway.EventAuthFailed, Method: "POST", Path: "/anything", Status: 401, Message: "invalid id token: the token expired", Explain: why}
+	ch <- gateway.Event{Time: at, RequestID: "r1", Kind: gateway.EventRequestProxied, Method: "POST", Path: "/anything", Status: 401, Service: "example-service", Latency: 10 * time.Second}
+	ch <- gateway.Event{Time: at, RequestID: "r2", Kind: gateway.EventRequestProxied, Method: "GET", Path: "/anything", Status: 200, Service: "example-service", Latency: time.Millisecond}
+	close(ch)
+	var b strings.Builder
+	printHops(&b, ch, true)
+	out := b.String()
+	if n := strings.Count(out, why); n != 1 {
+		t.Errorf("explanation printed %d times:\n%s", n, out)
+	}
+	if !strings.Contains(out, "05:10:18 ✗ POST /anything 401  answered by the gateway's plugin in 10s") {
+		t.Errorf("the 401 is not attributed to the plugin at the request's end:\n%s", out)
+	}
+	if !strings.Contains(out, "05:10:08 ✓ GET /anything 200  answered via example-service in 1ms") {
+		t.Errorf("an upstream answer lost its service:\n%s", out)
+	}
+}
