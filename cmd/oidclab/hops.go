@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -66,20 +68,16 @@ func (hp *hopPrinter) line(e gateway.Event, withRequests bool) string {
 // succeeded are in the access log already).
 func formatHop(e gateway.Event) string {
 	mark := "→"
+	if hopFailed(e) {
+		mark = "✗"
+	}
 	switch e.Kind {
 	case gateway.EventRequestProxied:
-		mark = "✓"
-		if e.Status >= 400 {
-			mark = "✗"
+		if e.Status < 400 {
+			mark = "✓"
 		}
-	case gateway.EventAuthFailed, gateway.EventIDTokenRejected, gateway.EventError:
-		mark = "✗"
 	case gateway.EventIDTokenVerified, gateway.EventSessionIssued, gateway.EventSessionRefreshed:
 		mark = "✓"
-	case gateway.EventCallbackReceived:
-		if e.Status >= 400 {
-			mark = "✗"
-		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", e.Time.Format("15:04:05"), mark)
@@ -104,6 +102,48 @@ func formatHop(e gateway.Event) string {
 		}
 	}
 	return b.String()
+}
+
+// logHops writes each hop as a log record (--json): failures at warn, with their explanation,
+// the rest at info. Proxied requests are left to the access log.
+func logHops(logger *slog.Logger, events <-chan gateway.Event) {
+	for e := range events {
+		if e.Kind == gateway.EventRequestProxied {
+			continue
+		}
+		level := slog.LevelInfo
+		if hopFailed(e) {
+			level = slog.LevelWarn
+		}
+		attrs := []slog.Attr{slog.String("kind", string(e.Kind))}
+		for _, a := range []struct{ k, v string }{{"request_id", e.RequestID}, {"method", e.Method}, {"path", e.Path}, {"explain", e.Explain}} {
+			if a.v != "" {
+				attrs = append(attrs, slog.String(a.k, a.v))
+			}
+		}
+		if e.Status != 0 {
+			attrs = append(attrs, slog.Int("status", e.Status))
+		}
+		if len(e.Attrs) > 0 {
+			attrs = append(attrs, slog.Any("attrs", e.Attrs))
+		}
+		msg := e.Message
+		if msg == "" {
+			msg = string(e.Kind)
+		}
+		logger.LogAttrs(context.Background(), level, msg, attrs...)
+	}
+}
+
+// hopFailed reports whether an event is a failure a person should look at.
+func hopFailed(e gateway.Event) bool {
+	switch e.Kind {
+	case gateway.EventAuthFailed, gateway.EventIDTokenRejected, gateway.EventError:
+		return true
+	case gateway.EventCallbackReceived, gateway.EventRequestProxied:
+		return e.Status >= 400
+	}
+	return false
 }
 
 // browserNoise is a request the browser makes on its own (the tab icon) that no route serves;

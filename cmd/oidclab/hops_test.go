@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +95,34 @@ func TestHopsOfARefusedLogin(t *testing.T) {
 	}
 	if !strings.Contains(out, "05:10:08 ✓ GET /anything 200  answered via example-service in 1ms") {
 		t.Errorf("an upstream answer lost its service:\n%s", out)
+	}
+}
+
+// TestLogHopsKeepsExplanationsInJSON: with --json the walkthrough's explanations are log
+// records, failures at warn; proxied requests stay the access log's.
+func TestLogHopsKeepsExplanationsInJSON(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ch := make(chan gateway.Event, 3)
+	ch <- gateway.Event{RequestID: "r1", Kind: gateway.EventLoginStarted, Status: 302, Message: "login started"}
+	ch <- gateway.Event{RequestID: "r1", Kind: gateway.EventAuthFailed, Method: "POST", Path: "/anything", Status: 401,
+		Message: "nonce mismatch", Explain: "the IdP echoed another nonce", Attrs: map[string]any{"sub": "00u1"}}
+	ch <- gateway.Event{RequestID: "r1", Kind: gateway.EventRequestProxied, Status: 401}
+	close(ch)
+	logHops(logger, ch)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want only the failure at warn, got:\n%s", buf.String())
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec["level"] != "WARN" || rec["msg"] != "nonce mismatch" || rec["explain"] != "the IdP echoed another nonce" ||
+		rec["kind"] != "oidc.auth_failed" || rec["status"] != float64(401) || rec["request_id"] != "r1" {
+		t.Errorf("record: %v", rec)
+	}
+	if attrs, _ := rec["attrs"].(map[string]any); attrs["sub"] != "00u1" {
+		t.Errorf("claims lost: %v", rec)
 	}
 }

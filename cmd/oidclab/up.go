@@ -191,13 +191,21 @@ func upRun(ctx context.Context, opts *upOptions) error {
 		servers = append(servers, newServer(gw.Admin(), logger))
 		listeners = append(listeners, adminLn)
 	}
-	if !opts.JSON {
-		// Every hop of a login, explained, as it happens.
+	{
+		// Every hop of a login, explained, as it happens: as text for a person, as log records
+		// with --json.
 		events, unsubscribe := gw.Bus().Subscribe(256)
 		printed := make(chan struct{})
 		// With the access log on, each request already has its line; the hops add the login's.
 		withRequests := !logger.Enabled(ctx, slog.LevelInfo)
-		go func() { printHops(stderr, events, withRequests); close(printed) }()
+		go func() {
+			defer close(printed)
+			if opts.JSON {
+				logHops(logger, events)
+				return
+			}
+			printHops(stderr, events, withRequests)
+		}()
 		defer func() { unsubscribe(); <-printed }()
 	}
 
