@@ -72,7 +72,12 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 	secret := []byte(cfg.SessionSecret)
 	if len(secret) == 0 {
 		secret = processSecret()
-		log.Warn("openid-connect: session_secret is not set; using a random per-process secret, so sessions and pending logins end when oidclab restarts",
+		// Without sessions only a pending login (minutes) depends on it: not worth a warning.
+		level := slog.LevelDebug
+		if cfg.AuthMethods["session"] {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, "openid-connect: session_secret is not set; using a random per-process secret, so sessions and pending logins end when oidclab restarts",
 			"issuer", cfg.Issuer)
 	} else if len(secret) < minSessionSecret {
 		// Kong accepts any length, so this is not an error; but whoever can guess the secret
