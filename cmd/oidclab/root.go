@@ -20,7 +20,11 @@ func newRootCmd(io *ioStreams) *cobra.Command {
 		Short: "Test an OpenID Connect login through an API gateway",
 		Long: `oidclab runs Kong's "OpenID Connect with the authorization code flow and Okta"
 tutorial on your machine: an embedded gateway that reads Kong's decK files, an
-embedded Okta-compatible authorization server, and a tunnel, explained hop by hop.`,
+embedded Okta-compatible authorization server, explained hop by hop.
+
+Without a command it runs the tutorial's login: the same as 'oidclab up' with no -c, plus
+--open when run from a terminal (--open=false to stop that) and --log-level warn, so the
+explained hops are not buried in the access log.`,
 		Example: `  # The tutorial's login on the embedded gateway and IdP, in your browser (no account needed)
   oidclab
 

@@ -74,15 +74,21 @@ type upReadyIdP struct {
 func newUpCmd(io *ioStreams) *cobra.Command {
 	opts := &upOptions{IO: io}
 	cmd := &cobra.Command{
-		Use:   "up -c FILE",
+		Use:   "up [-c FILE]",
 		Short: "Run the embedded gateway on a decK file",
 		Long: `Run oidclab's embedded Kong-compatible gateway with the services, routes and plugins of a
 decK state file (the file you would give Kong: _format_version "3.0", ${{ env "DECK_X" }}
 templating). Requests to services whose host is httpbin.konghq.com or httpbin.org are answered
 by a built-in httpbin-compatible echo upstream, so Kong's tutorials run offline.
 
+Without -c it serves Kong's Okta tutorial file with the embedded Okta-compatible IdP
+(--idp local), which provides the file's DECK_* variables.
+
 Serves until interrupted (Ctrl-C or SIGTERM), then lets in-flight requests finish.`,
-		Example: `  # Kong's OIDC tutorial file, minus the plugin
+		Example: `  # The tutorial's login against the embedded IdP (log in as demo@example.com / oidclab-demo)
+  oidclab up --open
+
+  # Kong's OIDC tutorial file, minus the plugin
   oidclab up -c kong.yaml
   curl -i localhost:8000/anything
 
@@ -114,7 +120,7 @@ func addUpFlags(f *pflag.FlagSet, opts *upOptions) {
 	f.StringVar(&opts.NgrokDomain, "ngrok-domain", "", "reserved ngrok domain (needs --tunnel ngrok; not available yet)")
 	f.StringVar(&opts.IdP, "idp", "auto", "identity provider to run alongside: local (the embedded Okta-compatible IdP, which provides the tutorial's DECK_* variables), none, or auto (local without -c, none with it)")
 	f.StringVar(&opts.IdPListen, "idp-listen", "127.0.0.1:9000", "address of the embedded IdP (--idp local)")
-	f.BoolVar(&opts.Open, "open", false, "open the tutorial route in your browser once ready")
+	f.BoolVar(&opts.Open, "open", false, "open the first route in your browser once ready")
 	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let in-flight requests finish on shutdown")
 	f.StringVar(&opts.LogLevel, "log-level", "info", "stderr log level: debug, info (one access-log line per request), warn or error")
 }
