@@ -521,7 +521,11 @@ func announce(opts *upOptions, w io.Writer, gw *gateway.Gateway, ready upReady, 
 	}
 	if p := firstRoutePath(cfg); p != "" {
 		if idp != nil {
-			fmt.Fprintf(w, "  open %s%s in a browser to log in (use this host name: the redirect URI is %s)\n", ready.ProxyURL, p, idp.redirectURI)
+			verb := "open"
+			if opts.Open {
+				verb = "opening" // the browser is being launched; the URL is for another one
+			}
+			fmt.Fprintf(w, "  %s %s%s in a browser to log in (use this host name: the redirect URI is %s)\n", verb, ready.ProxyURL, p, idp.redirectURI)
 		} else {
 			fmt.Fprintf(w, "  try: curl -i %s%s\n", ready.ProxyURL, p)
 		}
