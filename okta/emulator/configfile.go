@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -39,30 +40,71 @@ func ParseConfig(data []byte, name string) (Config, error) {
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
+	var decodeProblems []string
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("%s: %w", name, cleanYAMLError(err))
-	}
-	if err := cfg.Validate(); err != nil {
-		var ve *ValidationError
-		if errors.As(err, &ve) {
-			var root yaml.Node
-			_ = yaml.Unmarshal(data, &root)
-			for i, p := range ve.Problems {
-				path, _, _ := strings.Cut(p, ": ")
-				ve.Problems[i] = fmt.Sprintf("%s:%d: %s", name, lineOf(&root, path), p)
-			}
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return Config{}, fmt.Errorf("%s: %w", name, err) // not YAML at all
 		}
+		// Unknown fields and wrong types are problems like any other: report them with the
+		// ones validation finds in the rest of the file, in the same file:line form.
+		decodeProblems = yamlProblems(te, name)
+		cfg = Config{}
+		_ = yaml.Unmarshal(data, &cfg) // decodes what it can, without KnownFields
+	}
+	err := cfg.Validate()
+	var ve *ValidationError
+	if err != nil && !errors.As(err, &ve) {
 		return Config{}, err
 	}
-	return cfg, nil
+	if ve == nil && len(decodeProblems) == 0 {
+		return cfg, nil
+	}
+	if ve == nil {
+		ve = &ValidationError{}
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	for i, p := range ve.Problems {
+		path, _, _ := strings.Cut(p, ": ")
+		ve.Problems[i] = fmt.Sprintf("%s:%d: %s", name, lineOf(&root, path), p)
+	}
+	ve.Problems = append(decodeProblems, ve.Problems...)
+	return Config{}, ve
 }
 
-func cleanYAMLError(err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return errors.New(strings.Join(te.Errors, "; "))
+// yamlLine matches yaml.v3's "line N: message".
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// yamlUnknownField matches yaml.v3's unknown-field message, which names our Go types.
+var yamlUnknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+
+// yamlGoType is a Go type name in a yaml.v3 message ("into emulator.Lifetimes").
+var yamlGoType = regexp.MustCompile(` into \S*[.]\S+`)
+
+// yamlProblems turns yaml.v3's decode errors into "file:line: problem" lines without Go type
+// names.
+func yamlProblems(te *yaml.TypeError, name string) []string {
+	out := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		line, msg := "", e
+		if m := yamlLine.FindStringSubmatch(e); m != nil {
+			line, msg = m[1], m[2]
+		}
+		if m := yamlUnknownField.FindStringSubmatch(msg); m != nil {
+			msg = fmt.Sprintf("unknown field %q", m[1])
+		} else if strings.HasSuffix(msg, " into time.Duration") {
+			msg = strings.TrimSuffix(msg, " into time.Duration") + ": want a duration such as 90s, 15m or 1h"
+		} else {
+			msg = yamlGoType.ReplaceAllString(msg, "")
+		}
+		if line != "" {
+			out = append(out, fmt.Sprintf("%s:%s: %s", name, line, msg))
+		} else {
+			out = append(out, fmt.Sprintf("%s: %s", name, msg))
+		}
 	}
-	return err
+	return out
 }
 
 // lineOf finds the line of a field path like "clients[0].redirect_uris[1]"; when the path does
