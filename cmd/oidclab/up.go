@@ -109,7 +109,7 @@ Serves until interrupted (Ctrl-C or SIGTERM), then lets in-flight requests finis
 // addUpFlags declares up's flags; the root command shares them (bare `oidclab` is `up` with the
 // embedded defaults).
 func addUpFlags(f *pflag.FlagSet, opts *upOptions) {
-	f.StringVarP(&opts.ConfigFile, "config", "c", "", "decK state file (YAML or JSON); - reads standard input")
+	f.VarP(&onceString{dst: &opts.ConfigFile}, "config", "c", "decK state file (YAML or JSON); - reads standard input")
 	f.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "proxy address (HOST:PORT; port 0 picks a free one)")
 	f.StringVar(&opts.AdminListen, "admin-listen", "127.0.0.1:8001", "admin API address, or off")
 	f.BoolVar(&opts.AdminAllowRemote, "admin-allow-remote", false, "allow --admin-listen on a non-loopback address (anyone who reaches it can reconfigure the gateway)")
@@ -540,3 +540,28 @@ func firstRoutePath(cfg *deck.Config) string {
 	}
 	return ""
 }
+
+// onceString is a string flag that refuses to be given twice: decK merges several state files,
+// oidclab reads one, and silently keeping the last would serve a different config than asked.
+type onceString struct {
+	dst *string
+	set bool
+}
+
+func (o *onceString) String() string {
+	if o.dst == nil {
+		return ""
+	}
+	return *o.dst
+}
+
+func (o *onceString) Set(v string) error {
+	if o.set {
+		return errors.New("given twice: oidclab reads one decK file (merging several, as decK does, is not supported)")
+	}
+	o.set = true
+	*o.dst = v
+	return nil
+}
+
+func (o *onceString) Type() string { return "file" }

@@ -64,6 +64,7 @@ func TestUpUsageErrors(t *testing.T) {
 		{"port in use", []string{"up", "-c", good, "--listen", busy.Addr().String(), "--admin-listen", "off"}, "cannot listen on " + busy.Addr().String()},
 		{"admin port in use", []string{"up", "-c", good, "--listen", "127.0.0.1:0", "--admin-listen", busy.Addr().String()}, "--admin-listen"},
 		{"unknown flag", []string{"up", "--nope"}, "unknown flag"},
+		{"two config files", append([]string{"up", "-c", good, "-c", good}, free...), "given twice"},
 		{"tutorial variables unset", append([]string{"up", "-c", "tutorial/kong.yaml", "--idp", "none"}, free...), "add --idp local"},
 		{"bad log level", append([]string{"up", "-c", good, "--log-level", "loud"}, free...), `--log-level "loud"`},
 	}
