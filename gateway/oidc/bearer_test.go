@@ -158,7 +158,23 @@ func TestKongErrors(t *testing.T) {
 		if resp.StatusCode != http.StatusInternalServerError || body != `{"message":"An unexpected error occurred"}` {
 			t.Errorf("%d %s", resp.StatusCode, body)
 		}
-		if e := h.events.last(t, gateway.EventError); !strings.Contains(e.Explain, "discovery document") {
+		// Port 1 refuses at once: not a timeout, so the explanation must not blame one.
+		if e := h.events.last(t, gateway.EventError); !strings.Contains(e.Explain, "discovery document") || strings.Contains(e.Explain, "within") {
+			t.Errorf("explanation %q", e.Explain)
+		}
+	})
+	t.Run("discovery that hangs is explained as a timeout", func(t *testing.T) {
+		hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+		t.Cleanup(hang.Close)
+		h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) {
+			cfg["issuer"] = hang.URL + "/oauth2/default"
+			cfg["timeout"] = 200
+		})
+		resp, _ := bearerRequest(t, h, "")
+		if resp.StatusCode != http.StatusInternalServerError {
+			t.Errorf("%d", resp.StatusCode)
+		}
+		if e := h.events.last(t, gateway.EventError); !strings.Contains(e.Explain, "within config.timeout (200ms)") {
 			t.Errorf("explanation %q", e.Explain)
 		}
 	})

@@ -24,8 +24,14 @@ func explainUnexpected(c *call, err error) string {
 		return fmt.Sprintf("The discovery document at %s says the issuer is %s, but config.issuer is %s. For Okta, use the issuer of the authorization server the app uses (a custom server is https://ORG.okta.com/oauth2/default or /oauth2/<id>; the org server is https://ORG.okta.com).",
 			c.p.disc.url, mismatch.Discovered, mismatch.Configured)
 	case errors.Is(err, ErrDiscovery):
-		return fmt.Sprintf("The gateway could not read the provider's discovery document at %s within %s: check config.issuer (it must be the issuer URL, with or without /.well-known/openid-configuration) and that the identity provider is running and reachable from the gateway.",
-			c.p.disc.url, c.p.cfg.Timeout)
+		// "Within the timeout" only when it timed out: a refused connection or a failed DNS
+		// lookup fails at once, and blaming the timeout would send the user the wrong way.
+		within := ""
+		if errors.Is(err, ErrTimeout) {
+			within = fmt.Sprintf(" within config.timeout (%s)", c.p.cfg.Timeout)
+		}
+		return fmt.Sprintf("The gateway could not read the provider's discovery document at %s%s: check config.issuer (it must be the issuer URL, with or without /.well-known/openid-configuration) and that the identity provider is running and reachable from the gateway.",
+			c.p.disc.url, within)
 	case errors.Is(err, errNoAuthorizationEndpoint):
 		return "The discovery document has no authorization_endpoint and none is configured: set config.authorization_endpoint or fix config.issuer."
 	}
