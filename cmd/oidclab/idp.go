@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -130,7 +129,7 @@ func idpRun(ctx context.Context, opts *idpOptions) error {
 	if err != nil {
 		return usageErrorf("--listen %q: want HOST:PORT", opts.Listen)
 	}
-	if !idpLoopbackHost(host) && !explicitUsers {
+	if !isLoopbackHost(host) && !explicitUsers {
 		return usageErrorf("--listen %s is reachable from the network: configure your own users with --user LOGIN:PASSWORD or --config instead of the published demo user", opts.Listen)
 	}
 	if opts.BaseURL != "" {
@@ -138,7 +137,7 @@ func idpRun(ctx context.Context, opts *idpOptions) error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			return usageErrorf("--base-url %q: want an origin like https://idp.example.com", opts.BaseURL)
 		}
-		if u.Scheme == "http" && !idpLoopbackHost(u.Hostname()) {
+		if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
 			return usageErrorf("--base-url %q: http is accepted on loopback hosts only; use https", opts.BaseURL)
 		}
 	}
@@ -158,7 +157,7 @@ func idpRun(ctx context.Context, opts *idpOptions) error {
 		return usageErrorf("cannot listen on %s: %v%s", opts.Listen, errors.Unwrap(err), hint)
 	}
 	defer srv.Close()
-	if !idpLoopbackHost(host) && opts.BaseURL == "" {
+	if !isLoopbackHost(host) && opts.BaseURL == "" {
 		logger.Warn("the issuer names a loopback address; clients on other machines need --base-url with the address they use", "issuer", srv.Issuer())
 	}
 
@@ -272,14 +271,6 @@ func redactUserSpec(spec string) string {
 		return login + ":" + masked
 	}
 	return spec
-}
-
-func idpLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 func idpAnnouncement(srv *emulator.Server, cfg emulator.Config, opts *idpOptions) idpReady {

@@ -304,9 +304,11 @@ func validateUpOptions(opts *upOptions) error {
 // interfaces) does not.
 func isLoopbackAddr(hostport string) bool {
 	host, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return false
-	}
+	return err == nil && isLoopbackHost(host)
+}
+
+// isLoopbackHost reports whether a host name or IP names only this machine.
+func isLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
