@@ -3,7 +3,6 @@ package main
 import (
 	"io"
 	"os"
-	"sync"
 )
 
 // ioStreams is where commands read and write; tests replace it with buffers and choose
@@ -29,17 +28,4 @@ func isTerminal(f *os.File) bool {
 		return false
 	}
 	return fi.Mode()&os.ModeCharDevice != 0
-}
-
-// lockedWriter serialises writes from several goroutines (a logger and a progress printer)
-// so lines never interleave and buffers in tests are not raced.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
