@@ -104,18 +104,20 @@ func rewrite(cs *compiledService, pr *httputil.ProxyRequest) {
 		h.Del("X-Forwarded-Prefix")
 	}
 	h.Set("X-Real-IP", st.info.ClientIP.String())
-	via := protoVersion(in) + " " + ServerHeader
+	via := viaToken(in)
 	if prior := in.Header.Get("Via"); prior != "" {
 		via = prior + ", " + via
 	}
 	h.Set("Via", via)
 }
 
-func protoVersion(r *http.Request) string {
+// viaToken is this hop's Via entry for a request of r's protocol; constants, so the common
+// request without a prior Via costs no allocation.
+func viaToken(r *http.Request) string {
 	if r.ProtoMajor == 2 {
-		return "2"
+		return "2 " + ServerHeader
 	}
-	return "1.1"
+	return "1.1 " + ServerHeader
 }
 
 // modifyResponse adds Kong's latency, Via and Server headers to upstream responses.
