@@ -47,8 +47,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Kong-Request-Id", st.info.RequestID)
 	rec := &statusWriter{ResponseWriter: w}
 
-	g.resolveClient(r, st)
 	host, port := splitHostPort(r.Host)
+	g.resolveClient(r, st, host, port)
 	if port == 0 {
 		port = st.info.Port
 	}
@@ -97,8 +97,9 @@ func (g *Gateway) serveRoute(w *statusWriter, r *http.Request, st *reqState) {
 }
 
 // resolveClient works out the client address and the forwarded scheme, host, port and path
-// the way Kong does: X-Real-IP and X-Forwarded-* are believed only from TrustedIPs.
-func (g *Gateway) resolveClient(r *http.Request, st *reqState) {
+// the way Kong does: X-Real-IP and X-Forwarded-* are believed only from TrustedIPs. host and
+// hostPort are r.Host split (hostPort 0 when it names no port).
+func (g *Gateway) resolveClient(r *http.Request, st *reqState, host string, hostPort int) {
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		st.peer = ap.Addr().Unmap()
 	} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
@@ -108,8 +109,7 @@ func (g *Gateway) resolveClient(r *http.Request, st *reqState) {
 	st.info.ClientIP = st.peer
 
 	scheme := listenerScheme(r)
-	host, _ := splitHostPort(r.Host)
-	port := localPort(r, scheme)
+	port := localPort(r, scheme, hostPort)
 	st.info.Scheme, st.info.Host, st.info.Port = scheme, host, port
 	st.info.Path = r.URL.EscapedPath()
 	if !st.trusted {
@@ -146,8 +146,9 @@ func (g *Gateway) isTrusted(ip netip.Addr) bool {
 	return false
 }
 
-// localPort is the port the request came in on (Kong's $server_port).
-func localPort(r *http.Request, scheme string) int {
+// localPort is the port the request came in on (Kong's $server_port); without a listener
+// address, the port of the Host header (hostPort), else the scheme's default.
+func localPort(r *http.Request, scheme string, hostPort int) int {
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		if tcp, ok := a.(*net.TCPAddr); ok {
 			return tcp.Port
@@ -156,8 +157,8 @@ func localPort(r *http.Request, scheme string) int {
 			return int(ap.Port())
 		}
 	}
-	if _, p := splitHostPort(r.Host); p != 0 {
-		return p
+	if hostPort != 0 {
+		return hostPort
 	}
 	if scheme == "https" {
 		return 443
