@@ -16,20 +16,21 @@ func (g *Gateway) finish(w *statusWriter, r *http.Request, st *reqState) {
 	if status == 0 {
 		status = http.StatusOK // a handler that wrote nothing sent an empty 200
 	}
-	var route, service string
-	if st.match.route != nil {
-		route, service = st.info.Route, st.info.Service
+	route, service := st.info.Route, st.info.Service // empty when no route matched
+	// Checked first so a gateway whose access log is off does not build the line's attributes
+	// on every request.
+	if g.log.Enabled(context.Background(), slog.LevelInfo) {
+		g.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", st.path),
+			slog.Int("status", status),
+			slog.Duration("latency", latency),
+			slog.String("route", route),
+			slog.String("service", service),
+			slog.String("client_ip", st.info.ClientIP.String()),
+			slog.String("request_id", st.info.RequestID),
+		)
 	}
-	g.log.LogAttrs(context.Background(), slog.LevelInfo, "request",
-		slog.String("method", r.Method),
-		slog.String("path", st.path),
-		slog.Int("status", status),
-		slog.Duration("latency", latency),
-		slog.String("route", route),
-		slog.String("service", service),
-		slog.String("client_ip", st.info.ClientIP.String()),
-		slog.String("request_id", st.info.RequestID),
-	)
 	g.bus.Publish(Event{
 		Time:      st.start,
 		Kind:      EventRequestProxied,
