@@ -128,7 +128,9 @@ func (d *discoverer) fetch(ctx context.Context) (*Metadata, error) {
 	var md Metadata
 	status, err := getJSON(ctx, d.client, d.url, &md)
 	if err != nil {
-		if isTimeout(err) {
+		timedOut := isTimeout(err)
+		err = redactURLError(err) // the message names the URL once, below
+		if timedOut {
 			err = fmt.Errorf("%w: %w", ErrTimeout, err)
 		}
 		return nil, fmt.Errorf("%w: GET %s: %w", ErrDiscovery, d.url, err)

@@ -1,8 +1,10 @@
 package oidc
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -55,5 +57,21 @@ func TestDiscoveryFailureIsRateLimited(t *testing.T) {
 	d.get(t.Context())
 	if n := fetches.Load(); n != 2 {
 		t.Errorf("%d discovery fetches after the retry interval, want 2", n)
+	}
+}
+
+// An unreachable provider's error names the discovery URL once (the *url.Error would repeat
+// it) and still wraps ErrDiscovery.
+func TestDiscoveryErrorNamesURLOnce(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL + wellKnownOIDC
+	srv.Close()
+	d := &discoverer{url: u, issuer: srv.URL, client: newHTTPClient(time.Second), now: time.Now}
+	_, err := d.get(t.Context())
+	if !errors.Is(err, ErrDiscovery) {
+		t.Fatalf("err = %v, want ErrDiscovery", err)
+	}
+	if n := strings.Count(err.Error(), u); n != 1 {
+		t.Errorf("error names the URL %d times, want once: %v", n, err)
 	}
 }
