@@ -102,8 +102,12 @@ func (h headerMatcher) match(hdr http.Header) bool {
 				return true
 			}
 		}
+		if len(h.regexes) == 0 {
+			continue
+		}
+		lower := strings.ToLower(got)
 		for _, re := range h.regexes {
-			if re.MatchString(strings.ToLower(got)) {
+			if re.MatchString(lower) {
 				return true
 			}
 		}
