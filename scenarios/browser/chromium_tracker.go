@@ -251,11 +251,6 @@ func joinReasons[R ~string](reasons []R) string {
 	return strings.Join(s, ", ")
 }
 
-func setCookieName(line string) string {
-	name, _, _ := strings.Cut(line, "=")
-	return strings.TrimSpace(name)
-}
-
 // headerLines returns a header's values; DevTools joins repeated headers with newlines.
 func headerLines(h network.Headers, name string) []string {
 	for k, v := range h {

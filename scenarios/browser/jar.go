@@ -106,8 +106,7 @@ func (j *Jar) SetCookieHeaders(u *url.URL, lines []string) (set []string, reject
 	for _, line := range lines {
 		c, err := http.ParseSetCookie(line)
 		if err != nil {
-			name, _, _ := strings.Cut(line, "=")
-			rejected = append(rejected, RejectedCookie{Name: strings.TrimSpace(name), Reason: errCookieSyntax})
+			rejected = append(rejected, RejectedCookie{Name: setCookieName(line), Reason: errCookieSyntax})
 			continue
 		}
 		if err := j.set(u, c); err != nil {
@@ -117,6 +116,18 @@ func (j *Jar) SetCookieHeaders(u *url.URL, lines []string) (set []string, reject
 		set = append(set, c.Name)
 	}
 	return set, rejected
+}
+
+// setCookieName is the name a Set-Cookie line gives its cookie, for reports. A line whose
+// name-value pair has no '=' is a nameless cookie (RFC 6265bis 5.6): all of it is the value, so
+// the name is "" rather than the text before some later '='.
+func setCookieName(line string) string {
+	pair, _, _ := strings.Cut(line, ";")
+	name, _, found := strings.Cut(pair, "=")
+	if !found {
+		return ""
+	}
+	return strings.TrimSpace(name)
 }
 
 // SetCookies implements http.CookieJar.

@@ -256,3 +256,19 @@ func FuzzJar(f *testing.F) {
 		_ = j.Infos()
 	})
 }
+
+// A rejected Set-Cookie line is reported by its name only: a line without a name (no '=' before
+// the first ';') is all value, so nothing of it is quoted.
+func TestSetCookieHeadersRejectedNamesHoldNoValue(t *testing.T) {
+	j := NewJar(nil)
+	u := mustURL(t, "http://localhost:8000/")
+	_, rejected := j.SetCookieHeaders(u, []string{"SECRETVALUE", "SECRETVALUE; Path=/a=b", "bad name=SECRETVALUE"})
+	if len(rejected) != 3 {
+		t.Fatalf("rejected = %v, want 3", rejected)
+	}
+	for _, rc := range rejected {
+		if strings.Contains(rc.String(), "SECRETVALUE") {
+			t.Errorf("rejected cookie %q quotes the value", rc.String())
+		}
+	}
+}
