@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -337,14 +338,14 @@ func (g *Gateway) adminCreatePlugin(w http.ResponseWriter, r *http.Request) {
 			if s == nil {
 				return errNotFound
 			}
-			p.Service = cmpOr(s.Name, s.ID)
+			p.Service = cmp.Or(s.Name, s.ID)
 		}
 		if ref := r.PathValue("route"); ref != "" {
 			rt := findRoute(cfg, ref)
 			if rt == nil {
 				return errNotFound
 			}
-			p.Route = cmpOr(rt.Name, rt.ID)
+			p.Route = cmp.Or(rt.Name, rt.ID)
 		}
 		if probs := applyPluginInput(cfg, &p, in.fields, true); len(probs) > 0 {
 			return &inputError{probs}
@@ -437,7 +438,7 @@ func (g *Gateway) answerUpdateError(w http.ResponseWriter, err error, entityPath
 		writeJSON(w, http.StatusBadRequest, schemaViolation(ie.problems, ""))
 		return true
 	}
-	if de, ok := asDeckErrors(err); ok {
+	if de, ok := errors.AsType[*deck.Errors](err); ok {
 		writeJSON(w, http.StatusBadRequest, schemaViolation(de.Problems, entityPath))
 		return true
 	}
@@ -514,7 +515,7 @@ func (g *Gateway) adminPostConfig(w http.ResponseWriter, r *http.Request) {
 		err = g.Apply(cfg)
 	}
 	if err != nil {
-		de, ok := asDeckErrors(err)
+		de, ok := errors.AsType[*deck.Errors](err)
 		if !ok {
 			writeBadRequest(w, err.Error())
 			return

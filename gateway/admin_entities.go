@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/oidclab/oidclab/gateway/deck"
@@ -152,7 +153,7 @@ func (v entityView) service(s deck.Service) serviceJSON {
 	}
 	return serviceJSON{
 		ID: s.ID, Name: strPtr(s.Name), CreatedAt: ts, UpdatedAt: ts,
-		Protocol: cmpOr(s.Protocol, "http"), Host: s.Host, Port: port, Path: strPtr(s.Path),
+		Protocol: cmp.Or(s.Protocol, "http"), Host: s.Host, Port: port, Path: strPtr(s.Path),
 		Retries: s.Retries, ConnectTimeout: s.ConnectTimeout, ReadTimeout: s.ReadTimeout,
 		WriteTimeout: s.WriteTimeout, Enabled: s.Enabled, Tags: s.Tags,
 	}
@@ -164,7 +165,7 @@ func (v entityView) route(r deck.Route) routeJSON {
 		ID: r.ID, Name: strPtr(r.Name), CreatedAt: ts, UpdatedAt: ts,
 		Protocols: r.Protocols, Methods: r.Methods, Hosts: r.Hosts, Paths: r.Paths, Headers: r.Headers,
 		HTTPSRedirectStatusCode: 426, RegexPriority: r.RegexPriority, StripPath: r.StripPath,
-		PathHandling: cmpOr(r.PathHandling, "v0"), PreserveHost: r.PreserveHost,
+		PathHandling: cmp.Or(r.PathHandling, "v0"), PreserveHost: r.PreserveHost,
 		RequestBuffering: true, ResponseBuffering: true, Tags: r.Tags,
 		Service: v.serviceID(r.Service),
 	}

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -134,12 +136,12 @@ func resolveForeign(cfg *deck.Config, kind string, v any) (string, bool) {
 	}
 	if kind == "service" {
 		if s := findService(cfg, key); s != nil {
-			return cmpOr(s.Name, s.ID), true
+			return cmp.Or(s.Name, s.ID), true
 		}
 		return "", false
 	}
 	if r := findRoute(cfg, key); r != nil {
-		return cmpOr(r.Name, r.ID), true
+		return cmp.Or(r.Name, r.ID), true
 	}
 	return "", false
 }
@@ -218,7 +220,7 @@ func (g *Gateway) coerceFormConfig(p *deck.Plugin, form map[string]any) {
 	}
 	problems := func() map[string]bool {
 		at := map[string]bool{}
-		if de, ok := asDeckErrors(g.plugins.Check(*p)); ok {
+		if de, ok := errors.AsType[*deck.Errors](g.plugins.Check(*p)); ok {
 			for _, prob := range de.Problems {
 				at[prob.Path] = true
 			}

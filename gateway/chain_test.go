@@ -92,7 +92,7 @@ func TestPluginProblemsCarryPathsAndLines(t *testing.T) {
 		"plain":          func(deck.Plugin, PluginEnv) (Plugin, error) { return nil, errors.New("boom") },
 	}
 	_, err := New(cfg, Options{Plugins: plugins})
-	de, ok := asDeckErrors(err)
+	de, ok := errors.AsType[*deck.Errors](err)
 	if !ok {
 		t.Fatalf("got %v, want *deck.Errors", err)
 	}

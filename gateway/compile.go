@@ -1,8 +1,9 @@
 package gateway
 
 import (
-	"errors"
+	"cmp"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"slices"
@@ -151,9 +152,9 @@ func (g *Gateway) compileService(s *deck.Service, errs *deck.Errors) *compiledSe
 	}
 	cs := &compiledService{
 		cfg:      *s,
-		name:     cmpOr(s.Name, s.ID),
+		name:     cmp.Or(s.Name, s.ID),
 		scheme:   scheme,
-		hostPort: joinHostPort(host, port),
+		hostPort: net.JoinHostPort(host, strconv.Itoa(port)),
 		path:     s.Path,
 		echo:     g.echoHosts[host],
 	}
@@ -166,7 +167,7 @@ func (g *Gateway) compileService(s *deck.Service, errs *deck.Errors) *compiledSe
 }
 
 func (g *Gateway) compileRoute(r *deck.Route, services map[string]*compiledService, errs *deck.Errors) *compiledRoute {
-	cr := &compiledRoute{cfg: *r, name: cmpOr(r.Name, r.ID)}
+	cr := &compiledRoute{cfg: *r, name: cmp.Or(r.Name, r.ID)}
 	ok := true
 	if r.Service != "" {
 		cr.service = services[r.Service]
@@ -203,25 +204,4 @@ func (g *Gateway) compileRoute(r *deck.Route, services map[string]*compiledServi
 		return nil
 	}
 	return cr
-}
-
-func joinHostPort(host string, port int) string {
-	if strings.Contains(host, ":") {
-		return "[" + host + "]:" + strconv.Itoa(port)
-	}
-	return host + ":" + strconv.Itoa(port)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// asDeckErrors is errors.As for *deck.Errors.
-func asDeckErrors(err error) (*deck.Errors, bool) {
-	var de *deck.Errors
-	ok := errors.As(err, &de)
-	return de, ok
 }

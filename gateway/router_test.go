@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 
@@ -191,7 +192,7 @@ func TestApplyReportsEveryRouteProblem(t *testing.T) {
 		},
 	}
 	_, err := New(cfg, Options{})
-	de, ok := asDeckErrors(err)
+	de, ok := errors.AsType[*deck.Errors](err)
 	if !ok {
 		t.Fatalf("New: got %v, want *deck.Errors", err)
 	}
