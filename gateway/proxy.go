@@ -126,9 +126,8 @@ func modifyResponse(resp *http.Response) error {
 	if st == nil {
 		return nil
 	}
-	st.upstream = time.Since(st.proxyAt)
 	h := resp.Header
-	h.Set("X-Kong-Upstream-Latency", strconv.FormatInt(st.upstream.Milliseconds(), 10))
+	h.Set("X-Kong-Upstream-Latency", strconv.FormatInt(time.Since(st.proxyAt).Milliseconds(), 10))
 	h.Set("X-Kong-Proxy-Latency", strconv.FormatInt(st.proxyAt.Sub(st.start).Milliseconds(), 10))
 	via := "1.1 " + ServerHeader
 	if prior := h.Get("Via"); prior != "" {

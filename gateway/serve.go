@@ -23,7 +23,6 @@ type reqState struct {
 	peer      netip.Addr
 	trusted   bool
 	proxyAt   time.Time // when the request left the plugin chain for the upstream
-	upstream  time.Duration
 	proxied   bool
 	errReason string // why the upstream call failed, for the event
 }
