@@ -15,7 +15,7 @@ var sensitiveParams = map[string]bool{
 	"id_token": true, "access_token": true, "refresh_token": true, "token": true,
 	"id_token_hint": true, "logout_token": true, "code_verifier": true,
 	"client_secret": true, "client_assertion": true, "assertion": true,
-	"password": true, "sessiontoken": true, "statetoken": true, "otp": true,
+	"password": true, "passcode": true, "credentials.passcode": true, "sessiontoken": true, "statetoken": true, "otp": true,
 	"subject_token": true, "actor_token": true, "device_code": true, "interaction_code": true,
 	"interaction_handle": true,
 	// The embedded IdP's sign-in transaction (/login?tx=…): whoever holds it can open that

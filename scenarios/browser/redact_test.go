@@ -2,6 +2,7 @@ package browser
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -54,4 +55,15 @@ func lower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// A login form sent with GET puts the password in the URL: every field the drivers fill with
+// the password must be redacted from hop and result URLs.
+func TestRedactURLPasswordFields(t *testing.T) {
+	for _, name := range passwordFields {
+		u := "http://idp/login?username=u&" + url.QueryEscape(name) + "=SECRETVALUE"
+		if got := RedactURL(u); strings.Contains(got, "SECRETVALUE") {
+			t.Errorf("RedactURL(%q) = %q keeps the password", u, got)
+		}
+	}
 }
