@@ -1,6 +1,9 @@
 package deck
 
-import "maps"
+import (
+	"maps"
+	"slices"
+)
 
 // Clone returns a deep copy of c, so the admin API can edit a config copy-on-write while the
 // gateway keeps serving the original.
@@ -10,27 +13,27 @@ func (c *Config) Clone() *Config {
 	}
 	out := *c
 	out.Services = cloneSlice(c.Services, func(s Service) Service {
-		s.Tags = cloneStrings(s.Tags)
+		s.Tags = slices.Clone(s.Tags)
 		return s
 	})
 	out.Routes = cloneSlice(c.Routes, func(r Route) Route {
-		r.Paths = cloneStrings(r.Paths)
-		r.Methods = cloneStrings(r.Methods)
-		r.Hosts = cloneStrings(r.Hosts)
-		r.Protocols = cloneStrings(r.Protocols)
-		r.Tags = cloneStrings(r.Tags)
+		r.Paths = slices.Clone(r.Paths)
+		r.Methods = slices.Clone(r.Methods)
+		r.Hosts = slices.Clone(r.Hosts)
+		r.Protocols = slices.Clone(r.Protocols)
+		r.Tags = slices.Clone(r.Tags)
 		if r.Headers != nil {
 			h := make(map[string][]string, len(r.Headers))
 			for k, v := range r.Headers {
-				h[k] = cloneStrings(v)
+				h[k] = slices.Clone(v)
 			}
 			r.Headers = h
 		}
 		return r
 	})
 	out.Plugins = cloneSlice(c.Plugins, func(p Plugin) Plugin {
-		p.Tags = cloneStrings(p.Tags)
-		p.Protocols = cloneStrings(p.Protocols)
+		p.Tags = slices.Clone(p.Tags)
+		p.Protocols = slices.Clone(p.Protocols)
 		p.ConfigLines = maps.Clone(p.ConfigLines)
 		if p.Config != nil {
 			p.Config = cloneValue(p.Config).(map[string]any)
@@ -51,13 +54,6 @@ func cloneSlice[T any](in []T, f func(T) T) []T {
 	return out
 }
 
-func cloneStrings(s []string) []string {
-	if s == nil {
-		return nil
-	}
-	return append(make([]string, 0, len(s)), s...)
-}
-
 // cloneValue deep-copies a JSON-compatible value; other types are copied as they are.
 func cloneValue(v any) any {
 	switch v := v.(type) {
@@ -74,7 +70,7 @@ func cloneValue(v any) any {
 		}
 		return s
 	case []string:
-		return cloneStrings(v)
+		return slices.Clone(v)
 	}
 	return v
 }
