@@ -32,43 +32,40 @@ func SplitServiceURL(raw string) (ServiceURL, error) {
 		return su, errors.New("url must not be empty")
 	}
 	if strings.ContainsAny(raw, " \t\r\n") {
-		return su, fmt.Errorf("url %q must not contain spaces", raw)
+		return su, fmt.Errorf("%s must not contain spaces", urlSubject(raw))
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		if strings.Contains(raw, "@") {
-			return su, errors.New("url is not a valid URL")
-		}
-		return su, fmt.Errorf("url %q is not a valid URL", raw)
+		return su, fmt.Errorf("%s is not a valid URL", urlSubject(raw))
 	}
 	if u.User != nil {
 		return su, errors.New("url must not contain credentials (user:password@); Kong services have no place for them")
 	}
 	if u.Scheme == "" || u.Opaque != "" {
-		return su, fmt.Errorf("url %q must be absolute, e.g. http://example.com/path", raw)
+		return su, fmt.Errorf("%s must be absolute, e.g. http://example.com/path", urlSubject(raw))
 	}
 	if u.Host == "" {
-		return su, fmt.Errorf("url %q has no host", raw)
+		return su, fmt.Errorf("%s has no host", urlSubject(raw))
 	}
 	if u.RawQuery != "" || u.ForceQuery {
-		return su, fmt.Errorf("url %q must not have a query string", raw)
+		return su, fmt.Errorf("%s must not have a query string", urlSubject(raw))
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return su, fmt.Errorf("url %q must not have a fragment", raw)
+		return su, fmt.Errorf("%s must not have a fragment", urlSubject(raw))
 	}
 	su.Protocol = strings.ToLower(u.Scheme)
 	su.Host = u.Hostname()
 	if su.Host == "" {
-		return su, fmt.Errorf("url %q has no host", raw)
+		return su, fmt.Errorf("%s has no host", urlSubject(raw))
 	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 || n > 65535 {
-			return su, fmt.Errorf("url %q has a bad port: it must be between 0 and 65535", raw)
+			return su, fmt.Errorf("%s has a bad port: it must be between 0 and 65535", urlSubject(raw))
 		}
 		su.Port = n
 	} else if strings.HasSuffix(u.Host, ":") {
-		return su, fmt.Errorf("url %q has an empty port", raw)
+		return su, fmt.Errorf("%s has an empty port", urlSubject(raw))
 	} else {
 		su.Port = defaultPorts[su.Protocol]
 		if su.Port == 0 {
@@ -77,4 +74,13 @@ func SplitServiceURL(raw string) (ServiceURL, error) {
 	}
 	su.Path = u.EscapedPath()
 	return su, nil
+}
+
+// urlSubject names raw in an error, or only says "url" when raw may carry credentials
+// (user:password@), whichever check refuses it first.
+func urlSubject(raw string) string {
+	if strings.Contains(raw, "@") {
+		return "url"
+	}
+	return "url " + strconv.Quote(raw)
 }

@@ -34,6 +34,8 @@ func TestSplitServiceURL(t *testing.T) {
 		{in: "http://exa mple.com", wantErr: "spaces"},
 		{in: "http://%zz", wantErr: "not a valid URL"},
 		{in: "http://user:s3cr3t@example.com/", wantErr: "credentials"},
+		{in: "http://user:s3cr3t@exa mple.com", wantErr: "spaces"},
+		{in: "http://user:s3cr3t@exa%zzmple.com", wantErr: "not a valid URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
