@@ -286,3 +286,12 @@ func TestScriptRenderedLoginPage(t *testing.T) {
 		}
 	})
 }
+
+// An unparsable start URL is not quoted in the error: it may carry a code or a password.
+func TestStartURLErrorDoesNotQuoteTheURL(t *testing.T) {
+	d := browsertest.HTTP(t, browser.HTTPOptions{})
+	_, err := d.Login(context.Background(), "http://u:SECRETVALUE@h/%zz?code=SECRETVALUE", demoCreds)
+	if err == nil || strings.Contains(err.Error(), "SECRETVALUE") {
+		t.Errorf("Login: err = %v, want an error that does not quote the URL", err)
+	}
+}

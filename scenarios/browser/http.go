@@ -136,7 +136,7 @@ type request struct {
 func parseStartURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("browser: start URL: %w", err)
+		return nil, fmt.Errorf("browser: start URL: %w", withoutURL(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("browser: start URL %q: want an absolute http or https URL", RedactURL(raw))
@@ -315,7 +315,7 @@ func (d *HTTP) do(ctx context.Context, r *request) (*http.Response, []byte, Hop,
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
 	if err != nil {
-		return nil, nil, hop, err
+		return nil, nil, hop, withoutURL(err)
 	}
 	if r.contentType != "" {
 		req.Header.Set("Content-Type", r.contentType)
@@ -336,10 +336,7 @@ func (d *HTTP) do(ctx context.Context, r *request) (*http.Response, []byte, Hop,
 
 	resp, err := d.client.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL in url.Error is not redacted
-		}
+		err = withoutURL(err)
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 			return nil, nil, hop, fmt.Errorf("timed out: %w", err)
@@ -363,4 +360,14 @@ func (d *HTTP) do(ctx context.Context, r *request) (*http.Response, []byte, Hop,
 		return nil, nil, hop, fmt.Errorf("body larger than %d bytes", d.opts.MaxBodyBytes)
 	}
 	return resp, data, hop, nil
+}
+
+// withoutURL drops the URL a *url.Error quotes (it is not redacted: it can carry a code or a
+// password), keeping the cause.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
