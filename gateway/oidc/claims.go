@@ -13,31 +13,27 @@ type requirement struct {
 	claim    []string
 }
 
-func (c *call) requirements() []requirement {
-	cfg := c.p.cfg
-	return []requirement{
+// configuredRequirements returns the *_required checks that are set, once at construction:
+// the session path runs them on every request.
+func configuredRequirements(cfg *Config) []requirement {
+	var out []requirement
+	for _, r := range []requirement{
 		{"scopes_required", cfg.ScopesRequired, cfg.ScopesClaim},
 		{"audience_required", cfg.AudienceRequired, cfg.AudienceClaim},
 		{"groups_required", cfg.GroupsRequired, cfg.GroupsClaim},
+	} {
+		if len(r.required) > 0 {
+			out = append(out, r)
+		}
 	}
-}
-
-// needsAccessClaims: required-claims checks or claim headers are configured.
-func (c *call) needsAccessClaims() bool {
-	cfg := c.p.cfg
-	return len(cfg.ScopesRequired) > 0 || len(cfg.AudienceRequired) > 0 || len(cfg.GroupsRequired) > 0 ||
-		len(cfg.UpstreamHeadersClaims) > 0
+	return out
 }
 
 // authorize runs the required-claims checks on the access token's claims (introspected when
 // the token is opaque). It answers 403 itself and returns false on failure.
 func (c *call) authorize(claims map[string]any, accessToken string) bool {
-	reqs := c.requirements()
-	needed := false
-	for _, r := range reqs {
-		needed = needed || len(r.required) > 0
-	}
-	if !needed {
+	reqs := c.p.requirements
+	if len(reqs) == 0 {
 		return true
 	}
 	if claims == nil {
@@ -52,9 +48,6 @@ func (c *call) authorize(claims map[string]any, accessToken string) bool {
 		}
 	}
 	for _, r := range reqs {
-		if len(r.required) == 0 {
-			continue
-		}
 		have := claimValues(claims, r.claim)
 		if !satisfies(have, r.required) {
 			c.forbidden(failure{

@@ -41,6 +41,11 @@ type plugin struct {
 	authCodec *Codec
 	sessCodec *Codec
 
+	// Derived from cfg once, for the per-request paths.
+	requirements      []requirement // the configured *_required checks
+	needsAccessClaims bool          // a required-claims check or a claim header reads the access token
+	realm             string        // WWW-Authenticate realm: the issuer's host
+
 	used        *expiringSet   // states already redeemed: a replayed callback is refused
 	pending     *pendingLogins // where recent logins started, to explain a lost state cookie
 	introspects *introspectionCache
@@ -95,9 +100,12 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 	}
 	hc := newHTTPClient(cfg.Timeout)
 	discURL, issuer := normalizeIssuer(cfg.Issuer)
+	reqs := configuredRequirements(cfg)
 	p := &plugin{
 		cfg: cfg, log: log, publish: publish, now: now, http: hc,
 		authCodec: authCodec, sessCodec: sessCodec,
+		requirements: reqs, needsAccessClaims: len(reqs) > 0 || len(cfg.UpstreamHeadersClaims) > 0,
+		realm:       realmOf(issuer),
 		used:        newExpiringSet(10000),
 		pending:     newPendingLogins(1000),
 		introspects: newIntrospectionCache(10000),

@@ -71,7 +71,7 @@ func (c *call) refuse(status int, f failure) {
 		return
 	}
 	var auth strings.Builder
-	auth.WriteString(`Bearer realm="` + c.realm() + `"`)
+	auth.WriteString(`Bearer realm="` + c.p.realm + `"`)
 	if cfg.ExposeErrorCode && (f.tokenError || status == http.StatusForbidden) {
 		auth.WriteString(`, error="` + code + `"`)
 		if f.description != "" {
@@ -85,9 +85,8 @@ func (c *call) refuse(status int, f failure) {
 	writeJSON(c.w, status, map[string]string{"message": message})
 }
 
-// realm is the issuer's host, as Kong puts it in WWW-Authenticate.
-func (c *call) realm() string {
-	_, iss := normalizeIssuer(c.p.cfg.Issuer)
+// realmOf is the issuer's host, as Kong puts it in WWW-Authenticate.
+func realmOf(iss string) string {
 	if u, err := url.Parse(iss); err == nil && u.Host != "" {
 		return u.Host
 	}

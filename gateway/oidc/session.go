@@ -119,7 +119,7 @@ func (c *call) serveSession(s *sessionState, next http.Handler) {
 	}
 	// Claims are decoded only when a check or a header needs them: this is the hot path.
 	var accessClaims, idClaims map[string]any
-	if c.needsAccessClaims() {
+	if c.p.needsAccessClaims {
 		accessClaims, _ = decodeClaims(s.Tokens.AccessToken)
 	}
 	if !c.authorize(accessClaims, s.Tokens.AccessToken) {
