@@ -179,17 +179,7 @@ func (p *plugin) clientAt(i int) clientCreds {
 	if i < 0 || i >= len(p.cfg.ClientID) {
 		i = 0
 	}
-	c := clientCreds{Index: i}
-	if i < len(p.cfg.ClientID) {
-		c.ID = p.cfg.ClientID[i]
-	}
-	switch {
-	case i < len(p.cfg.ClientSecret):
-		c.Secret = p.cfg.ClientSecret[i]
-	case len(p.cfg.ClientSecret) > 0:
-		c.Secret = p.cfg.ClientSecret[0]
-	}
-	return c
+	return clientCreds{Index: i, ID: pick(p.cfg.ClientID, i), Secret: pick(p.cfg.ClientSecret, i)}
 }
 
 // pick returns list[i], falling back to list[0] (Kong's per-client arrays), or "".
