@@ -26,7 +26,7 @@ type CookieConfig struct {
 	Domain   string
 	SameSite string // Default, Lax, None, Strict
 	HTTPOnly bool
-	Secure   *bool // nil: decided per request (see cookieAttrs)
+	Secure   *bool // nil: decided per request (see secureFor)
 }
 
 // Config is the plugin configuration with Kong's defaults applied. Field comments name the Kong
