@@ -277,18 +277,13 @@ func ParseConfig(m map[string]any, lines map[string]int) (*Config, error) {
 		d.problem("upstream_headers_names", "must have as many entries as upstream_headers_claims (%d), has %d",
 			len(c.UpstreamHeadersClaims), len(c.UpstreamHeadersNames))
 	}
-	for _, key := range []string{"upstream_access_token_header", "upstream_id_token_header", "upstream_user_info_header"} {
-		var v string
-		switch key {
-		case "upstream_access_token_header":
-			v = c.UpstreamAccessTokenHeader
-		case "upstream_id_token_header":
-			v = c.UpstreamIDTokenHeader
-		default:
-			v = c.UpstreamUserInfoHeader
-		}
-		if v != "" && !validHeaderSpec(v) {
-			d.problem(key, "%q is not a header name (or authorization:bearer / authorization:basic)", v)
+	for _, h := range []struct{ key, v string }{
+		{"upstream_access_token_header", c.UpstreamAccessTokenHeader},
+		{"upstream_id_token_header", c.UpstreamIDTokenHeader},
+		{"upstream_user_info_header", c.UpstreamUserInfoHeader},
+	} {
+		if h.v != "" && !validHeaderSpec(h.v) {
+			d.problem(h.key, "%q is not a header name (or authorization:bearer / authorization:basic)", h.v)
 		}
 	}
 
