@@ -104,7 +104,6 @@ type Config struct {
 	EnableHSSignatures  bool
 	Timeout             time.Duration
 	RediscoveryLifetime time.Duration
-	SSLVerify           bool
 
 	UnauthorizedRedirectURI    []string
 	ForbiddenRedirectURI       []string
@@ -312,7 +311,9 @@ func ParseConfig(m map[string]any, lines map[string]int) (*Config, error) {
 		d.problem("timeout", "must be more than 0 milliseconds")
 	}
 	d.seconds("rediscovery_lifetime", &c.RediscoveryLifetime)
-	d.boolean("ssl_verify", &c.SSLVerify)
+	// Accepted (and type-checked) for Kong compatibility; TLS to the IdP is always verified.
+	var sslVerify bool
+	d.boolean("ssl_verify", &sslVerify)
 
 	d.urls("unauthorized_redirect_uri", &c.UnauthorizedRedirectURI)
 	d.urls("forbidden_redirect_uri", &c.ForbiddenRedirectURI)
