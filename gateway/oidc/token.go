@@ -121,6 +121,11 @@ func postForm(ctx context.Context, hc *http.Client, endpointName, endpoint strin
 		if json.Unmarshal(body, &e) == nil {
 			// Scrubbed before clipping, so a clip cannot leave half a secret behind.
 			secrets := []string{c.Secret}
+			if method == "client_secret_basic" {
+				// An echoed Authorization header carries the secret only base64-encoded.
+				_, basic, _ := strings.Cut(req.Header.Get("Authorization"), " ")
+				secrets = append(secrets, basic)
+			}
 			for _, k := range secretFormFields {
 				secrets = append(secrets, form.Get(k))
 			}

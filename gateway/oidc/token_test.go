@@ -155,3 +155,28 @@ func TestBackChannelUnusableAnswers(t *testing.T) {
 		}
 	}
 }
+
+// An IdP that echoes the Authorization header shows the client credentials base64-encoded:
+// that form is scrubbed as well.
+func TestOAuthErrorScrubsEchoedBasicCredentials(t *testing.T) {
+	const secret = "s3cret-basic-value"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		json.NewEncoder(w).Encode(map[string]string{
+			"error": "invalid_client", "error_description": "bad credentials in " + r.Header.Get("Authorization"),
+		})
+	}))
+	t.Cleanup(srv.Close)
+	md := &Metadata{TokenEndpoint: srv.URL}
+	_, err := exchangeCode(t.Context(), newHTTPClient(time.Second), md, clientCreds{ID: "id", Secret: secret},
+		"client_secret_basic", "code-123456", "http://rp/cb", "")
+	var oe *OAuthError
+	if !errors.As(err, &oe) {
+		t.Fatalf("err = %v", err)
+	}
+	encoded := base64.StdEncoding.EncodeToString([]byte("id:" + secret))
+	if msg := err.Error(); strings.Contains(msg, encoded) || !strings.Contains(msg, "bad credentials in Basic") {
+		t.Errorf("error text = %s", msg)
+	}
+}
