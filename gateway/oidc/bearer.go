@@ -78,6 +78,18 @@ func (c *call) serveBearer(tok string, next http.Handler) {
 
 var errInactive = errors.New("the token is not active")
 
+// cacheUntil is how long an answer about an access token may be kept: until the token's exp,
+// at most an hour (Kong's cache_ttl).
+func cacheUntil(claims map[string]any, now time.Time) time.Time {
+	until := now.Add(time.Hour)
+	if exp, ok := numClaim(claims, "exp"); ok {
+		if t := unixTime(exp); t.Before(until) {
+			until = t
+		}
+	}
+	return until
+}
+
 // introspectCached introspects tok, caching an active answer until the token's exp (at most an
 // hour, Kong's cache_ttl) under the token's hash; inactive answers are not cached.
 func (c *call) introspectCached(tok string) (map[string]any, error) {
@@ -94,14 +106,9 @@ func (c *call) introspectCached(tok string) (map[string]any, error) {
 	if active, _ := claims["active"].(bool); !active {
 		return nil, errInactive
 	}
-	until := now.Add(time.Hour)
-	if exp, ok := numClaim(claims, "exp"); ok {
-		if t := unixTime(exp); t.Before(until) {
-			until = t
-		}
-		if !until.After(now.Add(-c.p.cfg.Leeway)) {
-			return nil, errors.New("the introspected token has expired")
-		}
+	until := cacheUntil(claims, now)
+	if !until.After(now.Add(-c.p.cfg.Leeway)) {
+		return nil, errors.New("the introspected token has expired")
 	}
 	c.p.introspects.put(key, claims, until, now)
 	c.event(gateway.EventTokenExchanged, 0, "access token introspected", "", map[string]any{

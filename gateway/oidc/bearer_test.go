@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -216,6 +217,30 @@ func TestUpstreamHeaders(t *testing.T) {
 		!strings.HasPrefix(e.Headers["X-Id-Token"], "eyJ") || e.Headers["X-Userinfo"] == "" {
 		t.Errorf("headers: sub %q groups %q id token set %v userinfo set %v", e.Headers["X-Sub"], e.Headers["X-Groups"],
 			e.Headers["X-Id-Token"] != "", e.Headers["X-Userinfo"] != "")
+	}
+}
+
+// User info is fetched once per access token, not on every request of the session.
+func TestUserinfoFetchedOncePerToken(t *testing.T) {
+	var fetches atomic.Int32
+	ui := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"sub":"00u1demo","email":"demo@example.com"}`))
+	}))
+	t.Cleanup(ui.Close)
+	h := newHarness(t, func(cfg map[string]any, _ *oidctest.Provider) {
+		cfg["userinfo_endpoint"] = ui.URL
+		cfg["upstream_user_info_header"] = "X-Userinfo"
+	})
+	d := h.browser()
+	for i := range 3 {
+		if e := decodeEcho(t, h.get(d, "/anything")); e.Headers["X-Userinfo"] == "" {
+			t.Fatalf("request %d: no X-Userinfo header", i)
+		}
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("%d userinfo fetches for three requests with one access token, want 1", n)
 	}
 }
 

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -40,7 +41,7 @@ func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]a
 	var userinfo map[string]any
 	if cfg.UpstreamUserInfoHeader != "" {
 		var err error
-		userinfo, err = fetchUserinfo(c.r.Context(), c.p.http, c.md.UserinfoEndpoint, t.AccessToken)
+		userinfo, err = c.userinfoCached(t.AccessToken, accessClaims)
 		if err == nil {
 			err = checkUserinfoSubject(userinfo, t, idClaims)
 		}
@@ -61,6 +62,23 @@ func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]a
 		}
 		setHeader(h, cfg.UpstreamHeadersNames[i], headerSafe(claimHeaderValue(v)))
 	}
+}
+
+// userinfoCached fetches the user info for accessToken, keeping an answer until the token's exp
+// (at most an hour, Kong's cache_ttl) under the token's hash: otherwise every request of a
+// session would call the userinfo endpoint. The subject check runs on every use.
+func (c *call) userinfoCached(accessToken string, accessClaims map[string]any) (map[string]any, error) {
+	key := sha256.Sum256([]byte(accessToken))
+	now := c.p.now()
+	if info, ok := c.p.userinfos.get(key, now); ok {
+		return info, nil
+	}
+	info, err := fetchUserinfo(c.r.Context(), c.p.http, c.md.UserinfoEndpoint, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	c.p.userinfos.put(key, info, cacheUntil(accessClaims, now), now)
+	return info, nil
 }
 
 // checkUserinfoSubject applies OIDC Core 5.3.2: user info whose sub is not the ID token's

@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -49,6 +50,7 @@ type plugin struct {
 	used        *expiringSet   // states already redeemed: a replayed callback is refused
 	pending     *pendingLogins // where recent logins started, to explain a lost state cookie
 	introspects *introspectionCache
+	userinfos   *boundedMap[[sha256.Size]byte, map[string]any] // user info by access token hash
 }
 
 // New builds the plugin from its decK entry (a gateway.PluginFactory). It validates the whole
@@ -109,6 +111,7 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		used:        newExpiringSet(10000),
 		pending:     newPendingLogins(1000),
 		introspects: newIntrospectionCache(10000),
+		userinfos:   newBoundedMap[[sha256.Size]byte, map[string]any](10000),
 	}
 	p.disc = &discoverer{
 		url: discURL, issuer: issuer, client: hc, lifetime: cfg.RediscoveryLifetime, now: p.clock,
