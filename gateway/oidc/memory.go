@@ -78,6 +78,9 @@ func (b *boundedMap[K, V]) makeRoom(now time.Time) {
 	}
 }
 
+// tokenKey is a token's hash: caches about tokens never hold the tokens themselves.
+type tokenKey = [sha256.Size]byte
+
 type stateKey [sha256.Size]byte
 
 func hashState(s string) stateKey { return sha256.Sum256([]byte(s)) }
@@ -117,20 +120,3 @@ func (p *pendingLogins) lookup(state string) (string, bool) {
 }
 
 func (p *pendingLogins) remove(state string) { p.m.del(hashState(state)) }
-
-// introspectionCache keeps active introspection answers by token hash.
-type introspectionCache struct {
-	m *boundedMap[[sha256.Size]byte, map[string]any]
-}
-
-func newIntrospectionCache(max int) *introspectionCache {
-	return &introspectionCache{m: newBoundedMap[[sha256.Size]byte, map[string]any](max)}
-}
-
-func (c *introspectionCache) get(k [sha256.Size]byte, now time.Time) (map[string]any, bool) {
-	return c.m.get(k, now)
-}
-
-func (c *introspectionCache) put(k [sha256.Size]byte, claims map[string]any, until, now time.Time) {
-	c.m.put(k, claims, until, now)
-}

@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -47,10 +46,10 @@ type plugin struct {
 	needsAccessClaims bool          // a required-claims check or a claim header reads the access token
 	realm             string        // WWW-Authenticate realm: the issuer's host
 
-	used        *expiringSet   // states already redeemed: a replayed callback is refused
-	pending     *pendingLogins // where recent logins started, to explain a lost state cookie
-	introspects *introspectionCache
-	userinfos   *boundedMap[[sha256.Size]byte, map[string]any] // user info by access token hash
+	used        *expiringSet                          // states already redeemed: a replayed callback is refused
+	pending     *pendingLogins                        // where recent logins started, to explain a lost state cookie
+	introspects *boundedMap[tokenKey, map[string]any] // active introspection answers
+	userinfos   *boundedMap[tokenKey, map[string]any] // user info by access token
 }
 
 // New builds the plugin from its decK entry (a gateway.PluginFactory). It validates the whole
@@ -110,8 +109,8 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		realm:       realmOf(issuer),
 		used:        newExpiringSet(10000),
 		pending:     newPendingLogins(1000),
-		introspects: newIntrospectionCache(10000),
-		userinfos:   newBoundedMap[[sha256.Size]byte, map[string]any](10000),
+		introspects: newBoundedMap[tokenKey, map[string]any](10000),
+		userinfos:   newBoundedMap[tokenKey, map[string]any](10000),
 	}
 	p.disc = &discoverer{
 		url: discURL, issuer: issuer, client: hc, lifetime: cfg.RediscoveryLifetime, now: p.clock,
