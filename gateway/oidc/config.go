@@ -387,6 +387,10 @@ func checkIssuer(s string) error {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("%q is not an absolute http(s) URL", s)
 	}
+	if u.User != nil {
+		// The issuer is shown in errors, events and --json; a password in it would be too.
+		return fmt.Errorf("%q must not contain a user name or password", u.Redacted())
+	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("%q must not have a query or fragment", s)
 	}
