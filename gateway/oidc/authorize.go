@@ -27,7 +27,7 @@ type authState struct {
 	Created     int64  `json:"t"`
 }
 
-// randomToken is 18 random bytes, base64url (24 characters), as Kong's state and nonce.
+// randomToken is n random bytes, base64url; 18 give Kong's 24-character state and nonce.
 func randomToken(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
@@ -156,7 +156,7 @@ func sameSiteName(s http.SameSite) string {
 	return "unset"
 }
 
-// readAuthState opens the authorization cookie. ok is false when there is none or it is not
+// readAuthState opens the authorization cookie. st is nil when there is none or it is not
 // valid; problem then says why a cookie that was sent could not be used ("" when none was sent).
 func (c *call) readAuthState() (st *authState, problem string) {
 	name := c.p.cfg.AuthorizationCookie.Name
