@@ -404,3 +404,19 @@ func TestForgedKidsConcurrentOneRefetch(t *testing.T) {
 		t.Errorf("%d JWKS fetches, want 2 (the load and one refetch)", n)
 	}
 }
+
+// client_arg is read from a header as given, with dashes, and with an X- prefix; the value is a
+// client id or its 1-based index.
+func TestClientArgHeaders(t *testing.T) {
+	p := &plugin{cfg: &Config{ClientID: []string{"one", "two"}, ClientArg: "client_id"}, clientArgHeaders: clientArgHeaders("client_id")}
+	for _, tt := range []struct{ header, value, want string }{
+		{"client_id", "two", "two"}, {"Client-Id", "2", "two"}, {"X-Client_id", "two", "two"}, {"X-Client-Id", "2", "two"},
+		{"X-Other", "two", "one"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/anything", nil)
+		r.Header.Set(tt.header, tt.value)
+		if got := p.selectClient(&call{p: p, r: r}).ID; got != tt.want {
+			t.Errorf("%s: %s chose %q, want %q", tt.header, tt.value, got, tt.want)
+		}
+	}
+}

@@ -45,6 +45,7 @@ type plugin struct {
 	requirements      []requirement // the configured *_required checks
 	needsAccessClaims bool          // a required-claims check or a claim header reads the access token
 	realm             string        // WWW-Authenticate realm: the issuer's host
+	clientArgHeaders  []string      // where client_arg is looked for when several clients are configured
 
 	used        *expiringSet                          // states already redeemed: a replayed callback is refused
 	pending     *pendingLogins                        // where recent logins started, to explain a lost state cookie
@@ -106,7 +107,7 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		cfg: cfg, log: log, publish: publish, now: now, http: hc,
 		authCodec: authCodec, sessCodec: sessCodec,
 		requirements: reqs, needsAccessClaims: len(reqs) > 0 || len(cfg.UpstreamHeadersClaims) > 0,
-		realm:       realmOf(issuer),
+		realm: realmOf(issuer), clientArgHeaders: clientArgHeaders(cfg.ClientArg),
 		used:        newExpiringSet(10000),
 		pending:     newPendingLogins(1000),
 		introspects: newBoundedMap[tokenKey, map[string]any](10000),

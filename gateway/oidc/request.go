@@ -152,7 +152,7 @@ func (p *plugin) selectClient(c *call) clientCreds {
 	}
 	arg := p.cfg.ClientArg
 	var v string
-	for _, h := range []string{arg, strings.ReplaceAll(arg, "_", "-"), "X-" + arg, "X-" + strings.ReplaceAll(arg, "_", "-")} {
+	for _, h := range p.clientArgHeaders {
 		if v = c.r.Header.Get(h); v != "" {
 			break
 		}
@@ -172,6 +172,13 @@ func (p *plugin) selectClient(c *call) clientCreds {
 		return p.clientAt(n - 1)
 	}
 	return p.clientAt(0)
+}
+
+// clientArgHeaders are the headers client_arg is read from: the name as given and with
+// dashes, each also with an X- prefix.
+func clientArgHeaders(arg string) []string {
+	dashed := strings.ReplaceAll(arg, "_", "-")
+	return []string{arg, dashed, "X-" + arg, "X-" + dashed}
 }
 
 // clientAt returns client i; a missing secret falls back to the first one, as in Kong.
