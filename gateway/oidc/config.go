@@ -383,14 +383,10 @@ func parseCookie(d *decoder, prefix string, c *CookieConfig) {
 
 // checkIssuer accepts https issuers anywhere and http issuers only on loopback hosts.
 func checkIssuer(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return fmt.Errorf("%q is not an absolute http(s) URL", s)
+	if err := checkAbsoluteURL(s); err != nil {
+		return err
 	}
-	if u.User != nil {
-		// The issuer is shown in errors, events and --json; a password in it would be too.
-		return fmt.Errorf("%q must not contain a user name or password", u.Redacted())
-	}
+	u, _ := url.Parse(s)
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("%q must not have a query or fragment", s)
 	}

@@ -99,6 +99,7 @@ func TestParseConfigProblems(t *testing.T) {
 		{"missing issuer", map[string]any{}, []string{"config.issuer (line 3): required field missing"}},
 		{"http issuer off loopback", map[string]any{"issuer": "http://idp.example.com"}, []string{"uses http on a non-loopback host"}},
 		{"http issuer on loopback", map[string]any{"issuer": "http://127.0.0.1:9000/oauth2/default"}, nil},
+		{"endpoint with credentials", map[string]any{"issuer": "https://i", "token_endpoint": "https://u:hunter2@i/token"}, []string{`config.token_endpoint: "https://u:xxxxx@i/token" must not contain a user name or password`}},
 		{"issuer with credentials", map[string]any{"issuer": "https://admin:hunter2@idp.example.com"}, []string{`"https://admin:xxxxx@idp.example.com" must not contain a user name or password`}},
 		{"wrong types", map[string]any{"issuer": "https://i", "client_id": "one", "scopes": []any{"openid", 3}, "leeway": "five"},
 			[]string{"config.leeway", "config.scopes.1"}},

@@ -249,6 +249,11 @@ func checkAbsoluteURL(s string) error {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute http(s) URL", s)
 	}
+	if u.User != nil {
+		// Issuer, endpoints and redirect URIs are shown in errors, events and --json; a
+		// password in one would be too.
+		return fmt.Errorf("%q must not contain a user name or password", u.Redacted())
+	}
 	return nil
 }
 
