@@ -244,7 +244,7 @@ func (d *decoder) url(key string, dst *string) bool {
 func checkAbsoluteURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%q is not a URL: %v", s, err)
+		return fmt.Errorf("%q is not a URL: %v", s, redactURLError(err)) // without url.Parse's copy of s
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute http(s) URL", s)
