@@ -33,7 +33,7 @@ func (g *Gateway) finish(w *statusWriter, r *http.Request, st *reqState) {
 	}
 	g.bus.Publish(Event{
 		Time:      st.start,
-		Kind:      EventRequestProxied,
+		Kind:      EventRequestFinished,
 		RequestID: st.info.RequestID,
 		Route:     route,
 		Service:   service,

@@ -6,55 +6,75 @@ import (
 	"time"
 )
 
-// EventKind names what happened.
+// EventKind names what happened. The gateway core declares its own kinds here; each plugin
+// declares its kinds in its package (the openid-connect plugin's are oidc.Event*).
 type EventKind string
 
 const (
-	EventRequestProxied EventKind = "request.proxied" // a request matched a route (or none) and was answered
-	EventConfigApplied  EventKind = "config.applied"
-	EventError          EventKind = "error"
+	// EventRequestFinished closes every request, whoever answered it (AnsweredBy says who).
+	EventRequestFinished EventKind = "request.finished"
+	EventConfigApplied   EventKind = "config.applied"
+	EventError           EventKind = "error"
+)
 
-	// The openid-connect plugin's hops.
-	EventLoginStarted     EventKind = "oidc.login_started"
-	EventCallbackReceived EventKind = "oidc.callback_received"
-	EventTokenExchanged   EventKind = "oidc.token_exchanged"
-	EventIDTokenVerified  EventKind = "oidc.id_token_verified"
-	EventIDTokenRejected  EventKind = "oidc.id_token_rejected"
-	EventSessionIssued    EventKind = "oidc.session_issued"
-	EventSessionRefreshed EventKind = "oidc.session_refreshed"
-	EventLogout           EventKind = "oidc.logout"
-	EventAuthFailed       EventKind = "oidc.auth_failed" // any 401/403 the plugin answers
+// Reason is a stable, machine-readable code for why a hop failed ("state_cookie_missing",
+// "upstream_unreachable", ...). Codes never change meaning; README lists them with their fixes.
+type Reason string
+
+// ReasonUpstreamUnreachable: the gateway could not get an answer from the service's upstream.
+const ReasonUpstreamUnreachable Reason = "upstream_unreachable"
+
+// Answerer says who produced a response.
+type Answerer string
+
+const (
+	AnsweredByUpstream Answerer = "upstream" // the service behind the route (or the echo upstream)
+	AnsweredByPlugin   Answerer = "plugin"   // a plugin answered without calling the upstream
+	AnsweredByGateway  Answerer = "gateway"  // the gateway itself: no route, upstream failure
+	AnsweredByIdP      Answerer = "idp"      // the identity provider (events the lab merges in)
 )
 
 // Event is one hop of a request through the gateway. It carries claims and explanations,
 // never tokens, codes, cookies or secrets.
 type Event struct {
-	Time      time.Time      `json:"time"`
-	Kind      EventKind      `json:"kind"`
-	RequestID string         `json:"request_id,omitempty"`
-	Route     string         `json:"route,omitempty"`
-	Service   string         `json:"service,omitempty"`
-	Method    string         `json:"method,omitempty"`
-	Path      string         `json:"path,omitempty"` // never the query string
-	Status    int            `json:"status,omitempty"`
-	Latency   time.Duration  `json:"latency_ns,omitempty"`
-	Message   string         `json:"message,omitempty"`
-	Explain   string         `json:"explain,omitempty"` // likely cause and fix, in plain language
-	Attrs     map[string]any `json:"attrs,omitempty"`
+	Time       time.Time      `json:"time"`
+	Kind       EventKind      `json:"kind"`
+	RequestID  string         `json:"request_id,omitempty"`
+	Route      string         `json:"route,omitempty"`
+	Service    string         `json:"service,omitempty"`
+	Method     string         `json:"method,omitempty"`
+	Path       string         `json:"path,omitempty"` // never the query string
+	Status     int            `json:"status,omitempty"`
+	AnsweredBy Answerer       `json:"answered_by,omitempty"` // set on every event with a Status
+	Reason     Reason         `json:"reason,omitempty"`      // set on every failure
+	Latency    time.Duration  `json:"latency_ns,omitempty"`
+	Message    string         `json:"message,omitempty"`
+	Explain    string         `json:"explain,omitempty"` // likely cause and fix, in plain language
+	Attrs      map[string]any `json:"attrs,omitempty"`
 }
 
 // Bus fans events out to subscribers. Publish never blocks: a subscriber that falls behind
 // loses events (counted in Dropped) rather than slowing the proxy.
 type Bus struct {
-	mu      sync.RWMutex
-	subs    map[*subscription]struct{}
-	dropped atomic.Int64
+	mu       sync.RWMutex
+	subs     map[*subscription]struct{}
+	dropped  atomic.Int64
+	annotate func(*Event)
 }
 
 type subscription struct{ ch chan Event }
 
 // NewBus returns an empty bus.
 func NewBus() *Bus { return &Bus{subs: map[*subscription]struct{}{}} }
+
+// NewAnnotatingBus returns a bus that passes every event through annotate before anyone sees
+// it: whoever wires the gateway adds what the gateway cannot know (vendor advice). annotate
+// runs on the publisher's goroutine, so it must be quick and must not block.
+func NewAnnotatingBus(annotate func(*Event)) *Bus {
+	b := NewBus()
+	b.annotate = annotate
+	return b
+}
 
 // Subscribe returns a channel of events with the given buffer and a func to unsubscribe,
 // which closes the channel.
@@ -77,10 +97,14 @@ func (b *Bus) Subscribe(buffer int) (<-chan Event, func()) {
 	}
 }
 
-// Publish delivers e to every subscriber that has room.
+// Publish delivers e to every subscriber that has room. Events published from one goroutine
+// reach each subscriber in that order.
 func (b *Bus) Publish(e Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
+	}
+	if b.annotate != nil {
+		b.annotate(&e)
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()

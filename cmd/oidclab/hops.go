@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/oidc"
 )
 
 // printHops writes each login hop the gateway reports, with its explanation, until events is
@@ -37,7 +38,7 @@ type hopPrinter struct {
 
 func (hp *hopPrinter) line(e gateway.Event, withRequests bool) string {
 	req := hp.pending[e.RequestID]
-	if e.Kind == gateway.EventRequestProxied {
+	if e.Kind == gateway.EventRequestFinished {
 		delete(hp.pending, e.RequestID)
 		if !withRequests || browserNoise(e) {
 			return ""
@@ -72,11 +73,11 @@ func formatHop(e gateway.Event) string {
 		mark = "✗"
 	}
 	switch e.Kind {
-	case gateway.EventRequestProxied:
+	case gateway.EventRequestFinished:
 		if e.Status < 400 {
 			mark = "✓"
 		}
-	case gateway.EventIDTokenVerified, gateway.EventSessionIssued, gateway.EventSessionRefreshed:
+	case oidc.EventIDTokenVerified, oidc.EventSessionIssued, oidc.EventSessionRefreshed:
 		mark = "✓"
 	}
 	var b strings.Builder
@@ -92,7 +93,7 @@ func formatHop(e gateway.Event) string {
 		msg = defaultHopMessage(e)
 	}
 	fmt.Fprintf(&b, "  %s", msg)
-	if e.Kind == gateway.EventIDTokenVerified {
+	if e.Kind == oidc.EventIDTokenVerified {
 		b.WriteString(claimSummary(e.Attrs))
 	}
 	b.WriteString("\n")
@@ -108,7 +109,7 @@ func formatHop(e gateway.Event) string {
 // the rest at info. Proxied requests are left to the access log.
 func logHops(logger *slog.Logger, events <-chan gateway.Event) {
 	for e := range events {
-		if e.Kind == gateway.EventRequestProxied {
+		if e.Kind == gateway.EventRequestFinished {
 			continue
 		}
 		level := slog.LevelInfo
@@ -138,9 +139,9 @@ func logHops(logger *slog.Logger, events <-chan gateway.Event) {
 // hopFailed reports whether an event is a failure a person should look at.
 func hopFailed(e gateway.Event) bool {
 	switch e.Kind {
-	case gateway.EventAuthFailed, gateway.EventIDTokenRejected, gateway.EventError:
+	case oidc.EventAuthFailed, oidc.EventIDTokenRejected, gateway.EventError:
 		return true
-	case gateway.EventCallbackReceived, gateway.EventRequestProxied:
+	case oidc.EventCallbackReceived, gateway.EventRequestFinished:
 		return e.Status >= 400
 	}
 	return false
@@ -154,7 +155,7 @@ func browserNoise(e gateway.Event) bool {
 
 // defaultHopMessage says what a bare event means.
 func defaultHopMessage(e gateway.Event) string {
-	if e.Kind != gateway.EventRequestProxied {
+	if e.Kind != gateway.EventRequestFinished {
 		return string(e.Kind)
 	}
 	switch {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/oidc"
 )
 
 func TestFormatHop(t *testing.T) {
@@ -18,18 +19,18 @@ func TestFormatHop(t *testing.T) {
 		e    gateway.Event
 		want string
 	}{
-		{"login started", gateway.Event{Time: at, Kind: gateway.EventLoginStarted, Method: "GET", Path: "/anything", Status: 302,
+		{"login started", gateway.Event{Time: at, Kind: oidc.EventLoginStarted, Method: "GET", Path: "/anything", Status: 302,
 			Message: "login started", Explain: "you started on localhost\nbut the redirect_uri is 127.0.0.1"},
 			"05:10:08 → GET /anything 302  login started\n           you started on localhost\n           but the redirect_uri is 127.0.0.1\n"},
-		{"verified names the user", gateway.Event{Time: at, Kind: gateway.EventIDTokenVerified, Method: "POST", Path: "/anything",
+		{"verified names the user", gateway.Event{Time: at, Kind: oidc.EventIDTokenVerified, Method: "POST", Path: "/anything",
 			Message: "id token verified", Attrs: map[string]any{"sub": "00u1", "email": "a@example.com", "name": "A"}},
 			"05:10:08 ✓ POST /anything  id token verified (sub=00u1 email=a@example.com)\n"},
-		{"refusal", gateway.Event{Time: at, Kind: gateway.EventAuthFailed, Method: "GET", Path: "/anything", Status: 401, Message: "nonce mismatch"},
+		{"refusal", gateway.Event{Time: at, Kind: oidc.EventAuthFailed, Method: "GET", Path: "/anything", Status: 401, Message: "nonce mismatch"},
 			"05:10:08 ✗ GET /anything 401  nonce mismatch\n"},
-		{"proxied", gateway.Event{Time: at, Kind: gateway.EventRequestProxied, Method: "GET", Path: "/anything", Status: 200,
+		{"proxied", gateway.Event{Time: at, Kind: gateway.EventRequestFinished, Method: "GET", Path: "/anything", Status: 200,
 			Service: "example-service", Latency: 1234567 * time.Nanosecond},
 			"05:10:08 ✓ GET /anything 200  answered via example-service in 1.23ms\n"},
-		{"no route", gateway.Event{Time: at, Kind: gateway.EventRequestProxied, Method: "GET", Path: "/x", Status: 404},
+		{"no route", gateway.Event{Time: at, Kind: gateway.EventRequestFinished, Method: "GET", Path: "/x", Status: 404},
 			"05:10:08 ✗ GET /x 404  no route matched\n"},
 		{"config", gateway.Event{Time: at, Kind: gateway.EventConfigApplied}, "05:10:08 →  config.applied\n"},
 	}
@@ -45,17 +46,17 @@ func TestFormatHop(t *testing.T) {
 // TestPrintHopsDrains: the printer writes every event and returns when the channel closes.
 func TestPrintHopsDrains(t *testing.T) {
 	ch := make(chan gateway.Event, 5)
-	ch <- gateway.Event{Kind: gateway.EventRequestProxied, Status: 404, Method: "GET", Path: "/favicon.ico"}
-	ch <- gateway.Event{Kind: gateway.EventLogout, Message: "logged out"}
-	ch <- gateway.Event{Kind: gateway.EventRequestProxied, Status: 200, Service: "svc"}
-	ch <- gateway.Event{Kind: gateway.EventSessionIssued, Message: "session cookie issued"}
+	ch <- gateway.Event{Kind: gateway.EventRequestFinished, Status: 404, Method: "GET", Path: "/favicon.ico"}
+	ch <- gateway.Event{Kind: oidc.EventLogout, Message: "logged out"}
+	ch <- gateway.Event{Kind: gateway.EventRequestFinished, Status: 200, Service: "svc"}
+	ch <- gateway.Event{Kind: oidc.EventSessionIssued, Message: "session cookie issued"}
 	close(ch)
 	var b strings.Builder
 	printHops(&b, ch, false)
 	var all strings.Builder
 	ch2 := make(chan gateway.Event, 2)
-	ch2 <- gateway.Event{Kind: gateway.EventRequestProxied, Status: 404, Method: "GET", Path: "/favicon.ico"}
-	ch2 <- gateway.Event{Kind: gateway.EventRequestProxied, Status: 404, Method: "GET", Path: "/nope"}
+	ch2 <- gateway.Event{Kind: gateway.EventRequestFinished, Status: 404, Method: "GET", Path: "/favicon.ico"}
+	ch2 <- gateway.Event{Kind: gateway.EventRequestFinished, Status: 404, Method: "GET", Path: "/nope"}
 	close(ch2)
 	printHops(&all, ch2, true)
 	if strings.Contains(all.String(), "favicon") || !strings.Contains(all.String(), "GET /nope 404  no route matched") {
@@ -79,10 +80,10 @@ func TestHopsOfARefusedLogin(t *testing.T) {
 	at := time.Date(2026, 11, 28, 5, 10, 8, 0, time.UTC)
 	why := "The id token has expired."
 	ch := make(chan gateway.Event, 4)
-	ch <- gateway.Event{Time: at, RequestID: "r1", Kind: gateway.EventIDTokenRejected, Method: "POST", Path: "/anything", Status: 401, Message: "the token expired", Explain: why}
-	ch <- gateway.Event{Time: at, RequestID: "r1", Kind: gateway.EventAuthFailed, Method: "POST", Path: "/anything", Status: 401, Message: "invalid id token: the token expired", Explain: why}
-	ch <- gateway.Event{Time: at, RequestID: "r1", Kind: gateway.EventRequestProxied, Method: "POST", Path: "/anything", Status: 401, Service: "example-service", Latency: 10 * time.Second}
-	ch <- gateway.Event{Time: at, RequestID: "r2", Kind: gateway.EventRequestProxied, Method: "GET", Path: "/anything", Status: 200, Service: "example-service", Latency: time.Millisecond}
+	ch <- gateway.Event{Time: at, RequestID: "r1", Kind: oidc.EventIDTokenRejected, Method: "POST", Path: "/anything", Status: 401, Message: "the token expired", Explain: why}
+	ch <- gateway.Event{Time: at, RequestID: "r1", Kind: oidc.EventAuthFailed, Method: "POST", Path: "/anything", Status: 401, Message: "invalid id token: the token expired", Explain: why}
+	ch <- gateway.Event{Time: at, RequestID: "r1", Kind: gateway.EventRequestFinished, Method: "POST", Path: "/anything", Status: 401, Service: "example-service", Latency: 10 * time.Second}
+	ch <- gateway.Event{Time: at, RequestID: "r2", Kind: gateway.EventRequestFinished, Method: "GET", Path: "/anything", Status: 200, Service: "example-service", Latency: time.Millisecond}
 	close(ch)
 	var b strings.Builder
 	printHops(&b, ch, true)
@@ -104,10 +105,10 @@ func TestLogHopsKeepsExplanationsInJSON(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ch := make(chan gateway.Event, 3)
-	ch <- gateway.Event{RequestID: "r1", Kind: gateway.EventLoginStarted, Status: 302, Message: "login started"}
-	ch <- gateway.Event{RequestID: "r1", Kind: gateway.EventAuthFailed, Method: "POST", Path: "/anything", Status: 401,
+	ch <- gateway.Event{RequestID: "r1", Kind: oidc.EventLoginStarted, Status: 302, Message: "login started"}
+	ch <- gateway.Event{RequestID: "r1", Kind: oidc.EventAuthFailed, Method: "POST", Path: "/anything", Status: 401,
 		Message: "nonce mismatch", Explain: "the IdP echoed another nonce", Attrs: map[string]any{"sub": "00u1"}}
-	ch <- gateway.Event{RequestID: "r1", Kind: gateway.EventRequestProxied, Status: 401}
+	ch <- gateway.Event{RequestID: "r1", Kind: gateway.EventRequestFinished, Status: 401}
 	close(ch)
 	logHops(logger, ch)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")

@@ -31,7 +31,7 @@ services:
 	if err := json.Unmarshal(b, &echo); err != nil || echo.URL != "https://httpbin.konghq.com/anything" {
 		t.Fatalf("echo: %v %s", err, b)
 	}
-	e := g.NextEvent(t, gateway.EventRequestProxied)
+	e := g.NextEvent(t, gateway.EventRequestFinished)
 	if e.Route != "example-route" || e.Status != 200 {
 		t.Errorf("event: %+v", e)
 	}

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/oidclab/oidclab/gateway"
 )
 
 // authState is the content of the encrypted authorization cookie: everything the callback needs
@@ -100,7 +98,7 @@ func (c *call) startLogin(prev *authState, why string) {
 	if why != "" {
 		message += " (" + why + ")"
 	}
-	c.event(gateway.EventLoginStarted, http.StatusFound, message, explainLoginStart(c, st, spec), attrs)
+	c.event(EventLoginStarted, http.StatusFound, message, explainLoginStart(c, st, spec), attrs)
 	redirect(c.w, target)
 }
 

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/oidclab/oidclab/gateway"
 )
 
 // bearerToken finds an access token where bearer_token_param_type allows: the Authorization
@@ -111,7 +109,7 @@ func (c *call) introspectCached(tok string) (map[string]any, error) {
 		return nil, errors.New("the introspected token has expired")
 	}
 	c.p.introspects.put(key, claims, until, now)
-	c.event(gateway.EventTokenExchanged, 0, "access token introspected", "", map[string]any{
+	c.event(EventTokenExchanged, 0, "access token introspected", "", map[string]any{
 		"sub": claims["sub"], "client_id": claims["client_id"], "scope": claims["scope"],
 	})
 	return claims, nil

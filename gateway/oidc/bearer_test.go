@@ -97,7 +97,7 @@ func TestBearer(t *testing.T) {
 				if body != `{"message":"Forbidden"}` {
 					t.Errorf("body %s", body)
 				}
-				if e := h.events.last(t, gateway.EventAuthFailed); e.Explain == "" {
+				if e := h.events.last(t, EventAuthFailed); e.Explain == "" {
 					t.Error("no explanation")
 				}
 			}
@@ -127,7 +127,7 @@ func TestIntrospection(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("inactive token: %d", resp.StatusCode)
 	}
-	if e := h.events.last(t, gateway.EventAuthFailed); !strings.Contains(e.Explain, "not active") {
+	if e := h.events.last(t, EventAuthFailed); !strings.Contains(e.Explain, "not active") {
 		t.Errorf("explanation: %q", e.Explain)
 	}
 }

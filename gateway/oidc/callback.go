@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/oidclab/oidclab/gateway"
 )
 
 var errNoAuthorizationEndpoint = errors.New("oidc: authorization endpoint was not specified (not in discovery, not configured)")
@@ -90,7 +88,7 @@ func (c *call) serveAuthorizationCode(next http.Handler) {
 			return
 		}
 		c.clearAuthCookie()
-		c.event(gateway.EventCallbackReceived, http.StatusUnauthorized, "callback rejected: "+f.reason, f.explain, f.attrs)
+		c.event(EventCallbackReceived, http.StatusUnauthorized, "callback rejected: "+f.reason, f.explain, f.attrs)
 		c.unauthorized(*f)
 		return
 	}
@@ -103,7 +101,7 @@ func (c *call) serveAuthorizationCode(next http.Handler) {
 		return
 	}
 	c.p.pending.remove(st.State)
-	c.event(gateway.EventCallbackReceived, 0, "callback received with a valid state", "", map[string]any{
+	c.event(EventCallbackReceived, 0, "callback received with a valid state", "", map[string]any{
 		"form_post": params.FromBody, "iss_present": params.Iss != "", "reposted": params.Reposted,
 	})
 	c.redeem(st, params, next)
@@ -162,12 +160,12 @@ func (c *call) noStateCookie(p callbackParams, problem string) {
 	if p.looksLikeCallback() {
 		explain := explainMissingStateCookie(c, p, problem)
 		if p.FromBody && !p.Reposted && problem == "" && c.repostable() {
-			c.event(gateway.EventCallbackReceived, http.StatusOK,
+			c.event(EventCallbackReceived, http.StatusOK,
 				"form_post callback arrived without the authorization cookie: answering with a same-origin re-POST page", explain, nil)
 			c.repost()
 			return
 		}
-		c.event(gateway.EventCallbackReceived, http.StatusFound,
+		c.event(EventCallbackReceived, http.StatusFound,
 			"callback arrived without a usable authorization cookie: starting a new login", explain, nil)
 		c.startLogin(nil, "the callback had no usable authorization cookie")
 		return

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/oidc/oidctest"
 )
 
@@ -115,7 +114,7 @@ func TestRepostPage(t *testing.T) {
 	if reposted.Get("code") != fields.Get("code") || reposted.Get(repostMarker) != "1" {
 		t.Fatalf("re-POST page fields: %v", keys(reposted))
 	}
-	if e := h.events.last(t, gateway.EventCallbackReceived); !strings.Contains(e.Message, "re-POST") {
+	if e := h.events.last(t, EventCallbackReceived); !strings.Contains(e.Message, "re-POST") {
 		t.Errorf("event: %q", e.Message)
 	}
 	// Second miss: new login, no loop on the page.

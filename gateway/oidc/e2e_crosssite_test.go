@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/oidc"
 	"github.com/oidclab/oidclab/okta/emulator"
 	"github.com/oidclab/oidclab/scenarios/browser"
 	"github.com/oidclab/oidclab/scenarios/browser/browsertest"
@@ -79,7 +79,7 @@ func TestE2ERepostPageRescuesLaxCookie(t *testing.T) {
 		t.Errorf("upstream saw %s", e.Method)
 	}
 	var reposted bool
-	for _, e := range l.of(gateway.EventCallbackReceived) {
+	for _, e := range l.of(oidc.EventCallbackReceived) {
 		reposted = reposted || strings.Contains(e.Message, "re-POST")
 	}
 	if !reposted {
@@ -126,12 +126,12 @@ func TestE2EChromium(t *testing.T) {
 			if e := readEcho(t, res); e.Method != http.MethodPost || !strings.HasPrefix(e.Headers["Authorization"], "Bearer ") {
 				t.Errorf("upstream saw %s with Authorization %q", e.Method, e.Headers["Authorization"])
 			}
-			if len(l.of(gateway.EventIDTokenVerified)) != 1 {
+			if len(l.of(oidc.EventIDTokenVerified)) != 1 {
 				t.Fatal("no verified id token")
 			}
 			if tt.extra != "" {
 				var reposted bool
-				for _, e := range l.of(gateway.EventCallbackReceived) {
+				for _, e := range l.of(oidc.EventCallbackReceived) {
 					reposted = reposted || strings.Contains(e.Message, "re-POST")
 				}
 				if !reposted {
@@ -147,7 +147,7 @@ func TestE2EChromium(t *testing.T) {
 			if tt.session {
 				want = 1
 			}
-			if n := len(l.of(gateway.EventLoginStarted)); n != want {
+			if n := len(l.of(oidc.EventLoginStarted)); n != want {
 				t.Errorf("%d logins started, want %d", n, want)
 			}
 		})

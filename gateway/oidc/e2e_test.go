@@ -185,7 +185,7 @@ func TestE2ETutorial(t *testing.T) {
 	if _, ok := e.Form["code"]; ok {
 		t.Error("code reached the upstream")
 	}
-	if len(l.of(gateway.EventIDTokenVerified)) != 1 {
+	if len(l.of(oidc.EventIDTokenVerified)) != 1 {
 		t.Fatalf("id token not verified once")
 	}
 	// No session: the next page load goes through the IdP again (silently, thanks to its SSO).
@@ -194,7 +194,7 @@ func TestE2ETutorial(t *testing.T) {
 		t.Fatal(err)
 	}
 	readEcho(t, res)
-	if n := len(l.of(gateway.EventLoginStarted)); n != 2 {
+	if n := len(l.of(oidc.EventLoginStarted)); n != 2 {
 		t.Errorf("%d logins started, want 2 (no session)", n)
 	}
 	if _, ok := res.Cookie("session"); ok {
@@ -228,11 +228,11 @@ func TestE2ESessionAndLogout(t *testing.T) {
 	if strings.Contains(e.Headers["Cookie"], "session=") {
 		t.Error("the session cookie reached the upstream")
 	}
-	if n := len(l.of(gateway.EventLoginStarted)); n != 1 {
+	if n := len(l.of(oidc.EventLoginStarted)); n != 1 {
 		t.Errorf("%d logins, want 1: the session should keep the user logged in", n)
 	}
 	res, _ = d.Get(t.Context(), l.gwURL+"/anything/logout")
-	if len(l.of(gateway.EventLogout)) != 1 {
+	if len(l.of(oidc.EventLogout)) != 1 {
 		t.Fatalf("no logout event (hops %+v)", res.Hops)
 	}
 	if _, ok := res.Cookie("session"); ok {
@@ -247,7 +247,7 @@ func TestE2EForbiddenScopes(t *testing.T) {
 	if res == nil || res.Status != http.StatusForbidden || !strings.Contains(res.Body, "Forbidden") {
 		t.Fatalf("want 403, got %+v", res)
 	}
-	if ev := l.of(gateway.EventAuthFailed); len(ev) == 0 || !strings.Contains(ev[len(ev)-1].Explain, "scopes_required") {
+	if ev := l.of(oidc.EventAuthFailed); len(ev) == 0 || !strings.Contains(ev[len(ev)-1].Explain, "scopes_required") {
 		t.Errorf("not explained: %+v", ev)
 	}
 }
@@ -264,7 +264,7 @@ func TestE2EPolicyEvaluationFailed(t *testing.T) {
 	if res == nil || res.Status != http.StatusUnauthorized {
 		t.Fatalf("want 401, got %+v", res)
 	}
-	ev := l.of(gateway.EventAuthFailed)
+	ev := l.of(oidc.EventAuthFailed)
 	if len(ev) == 0 || !strings.Contains(ev[len(ev)-1].Explain, "access policy") {
 		t.Errorf("explanation: %+v", ev)
 	}
@@ -281,12 +281,12 @@ func TestE2EHostMismatchExplained(t *testing.T) {
 		t.Fatal("login succeeded although the state cookie cannot reach the callback host")
 	}
 	var found bool
-	for _, e := range l.of(gateway.EventLoginStarted) {
+	for _, e := range l.of(oidc.EventLoginStarted) {
 		if strings.Contains(e.Explain, "you started on localhost but the redirect_uri is 127.0.0.1") {
 			found = true
 		}
 	}
-	for _, e := range l.of(gateway.EventCallbackReceived) {
+	for _, e := range l.of(oidc.EventCallbackReceived) {
 		if strings.Contains(e.Explain, "started on localhost") {
 			found = true
 		}
@@ -313,8 +313,8 @@ func TestE2EMutatedTokensRejected(t *testing.T) {
 			t.Errorf("%+v: want 401, got %+v", m, res)
 			continue
 		}
-		if len(l.of(gateway.EventIDTokenRejected)) != 1 {
-			t.Errorf("%+v: no id_token_rejected event: %+v", m, l.of(gateway.EventAuthFailed))
+		if len(l.of(oidc.EventIDTokenRejected)) != 1 {
+			t.Errorf("%+v: no id_token_rejected event: %+v", m, l.of(oidc.EventAuthFailed))
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/oidc/oidctest"
 )
 
@@ -45,7 +44,7 @@ func TestFirstRequestRedirects(t *testing.T) {
 		st.URI != h.srv.URL+"/anything/page" || st.Client != 0 {
 		t.Errorf("cookie content does not match the request: %+v", st)
 	}
-	e := h.events.last(t, gateway.EventLoginStarted)
+	e := h.events.last(t, EventLoginStarted)
 	if e.Status != http.StatusFound || e.Attrs["pkce"] != true {
 		t.Errorf("login event: %+v", e)
 	}
@@ -151,8 +150,8 @@ func TestSessionLogin(t *testing.T) {
 	if !ok || ck.SameSite != "Lax" || !ck.HTTPOnly || ck.Secure {
 		t.Errorf("session cookie: %+v", ck)
 	}
-	h.events.last(t, gateway.EventSessionIssued)
-	v := h.events.last(t, gateway.EventIDTokenVerified)
+	h.events.last(t, EventSessionIssued)
+	v := h.events.last(t, EventIDTokenVerified)
 	if v.Attrs["sub"] != "00u1demo" || v.Attrs["nonce"] != nil {
 		t.Errorf("verified event attrs: %v", v.Attrs)
 	}

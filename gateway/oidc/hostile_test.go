@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/oidc/oidctest"
 )
 
@@ -70,14 +69,14 @@ func TestHostileIDTokens(t *testing.T) {
 			if resp.Header.Get("WWW-Authenticate") == "" {
 				t.Error("no WWW-Authenticate")
 			}
-			e := h.events.last(t, gateway.EventIDTokenRejected)
+			e := h.events.last(t, EventIDTokenRejected)
 			if e.Attrs["check"] != tt.check {
 				t.Errorf("rejected by check %v (%s), want %s", e.Attrs["check"], e.Message, tt.check)
 			}
 			if e.Explain == "" {
 				t.Error("no explanation")
 			}
-			if len(h.events.of(gateway.EventSessionIssued)) != 0 {
+			if len(h.events.of(EventSessionIssued)) != 0 {
 				t.Error("a session was issued for a rejected token")
 			}
 		})
@@ -111,13 +110,13 @@ func TestLeewayToleratesSkew(t *testing.T) {
 	h = newHarness(t, nil)
 	h.op.SetForge(oidctest.Forge{Claims: func(c map[string]any) { c["iat"] = time.Now().Add(-time.Hour).Unix() }})
 	h.login()
-	if e := h.events.last(t, gateway.EventIDTokenRejected); !strings.Contains(e.Explain, "before this login") {
+	if e := h.events.last(t, EventIDTokenRejected); !strings.Contains(e.Explain, "before this login") {
 		t.Errorf("old iat explained as %q", e.Explain)
 	}
 	h = newHarness(t, nil)
 	h.op.SetForge(oidctest.Forge{Claims: func(c map[string]any) { c["iat"] = time.Now().Add(time.Minute).Unix() }})
 	resp, _ := h.login()
-	e := h.events.last(t, gateway.EventIDTokenRejected)
+	e := h.events.last(t, EventIDTokenRejected)
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(e.Explain, "clock") || e.Attrs["skew_seconds"] == nil {
 		t.Errorf("skew not explained: %d %+v", resp.StatusCode, e)
 	}
@@ -200,7 +199,7 @@ func TestCallbackOutcomes(t *testing.T) {
 		if resp.StatusCode != http.StatusFound {
 			t.Fatalf("%d, want 302", resp.StatusCode)
 		}
-		e := h.events.last(t, gateway.EventCallbackReceived)
+		e := h.events.last(t, EventCallbackReceived)
 		if !strings.Contains(e.Explain, "did not send the authorization cookie") {
 			t.Errorf("explanation: %q", e.Explain)
 		}
@@ -213,7 +212,7 @@ func TestCallbackOutcomes(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "access_denied") {
 			t.Fatalf("%d %s", resp.StatusCode, body)
 		}
-		e := h.events.last(t, gateway.EventAuthFailed)
+		e := h.events.last(t, EventAuthFailed)
 		if !strings.Contains(e.Explain, "access policy rule") {
 			t.Errorf("explanation: %q", e.Explain)
 		}
@@ -223,7 +222,7 @@ func TestCallbackOutcomes(t *testing.T) {
 		h.op.FailAuthorize("access_denied", "User is not assigned to the client application.")
 		_, ck, q := h.startLogin("/anything")
 		h.callback(h.authorize(q), ck)
-		if e := h.events.last(t, gateway.EventAuthFailed); !strings.Contains(e.Explain, "Assignments") {
+		if e := h.events.last(t, EventAuthFailed); !strings.Contains(e.Explain, "Assignments") {
 			t.Errorf("explanation: %q", e.Explain)
 		}
 	})
@@ -245,7 +244,7 @@ func TestCallbackOutcomes(t *testing.T) {
 		if resp, _ := h.callback(params, ck); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%d, want 401", resp.StatusCode)
 		}
-		if e := h.events.last(t, gateway.EventAuthFailed); e.Message != "authorization response issuer mismatch" || strings.Contains(e.Explain, "Assignments") {
+		if e := h.events.last(t, EventAuthFailed); e.Message != "authorization response issuer mismatch" || strings.Contains(e.Explain, "Assignments") {
 			t.Errorf("event: %q / %q", e.Message, e.Explain)
 		}
 	})
@@ -275,7 +274,7 @@ func TestCallbackOutcomes(t *testing.T) {
 		params := h.authorize(q)
 		h.clock.Advance(11 * time.Minute)
 		resp, _ := h.callback(params, ck)
-		e := h.events.last(t, gateway.EventCallbackReceived)
+		e := h.events.last(t, EventCallbackReceived)
 		if resp.StatusCode != http.StatusFound || !strings.Contains(e.Explain, "authorization_rolling_timeout") {
 			t.Errorf("%d %q", resp.StatusCode, e.Explain)
 		}
@@ -310,7 +309,7 @@ func TestTokenEndpointFailures(t *testing.T) {
 			if resp.StatusCode != http.StatusUnauthorized || body != `{"message":"Unauthorized"}` {
 				t.Fatalf("%d %s, want 401", resp.StatusCode, body)
 			}
-			e := h.events.last(t, gateway.EventAuthFailed)
+			e := h.events.last(t, EventAuthFailed)
 			if !strings.Contains(e.Explain, tt.explain) {
 				t.Errorf("explanation %q does not mention %q", e.Explain, tt.explain)
 			}

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/oidclab/oidclab/gateway"
 )
 
 // redeem exchanges the code, verifies the ID token and completes the login.
@@ -21,7 +19,7 @@ func (c *call) redeem(st *authState, params callbackParams, next http.Handler) {
 			attrs: oauthErrorAttrs(err, method)})
 		return
 	}
-	c.event(gateway.EventTokenExchanged, 0, "authorization code exchanged for tokens", "", map[string]any{
+	c.event(EventTokenExchanged, 0, "authorization code exchanged for tokens", "", map[string]any{
 		"client_auth": method, "token_endpoint": c.md.TokenEndpoint, "id_token": tokens.IDToken != "",
 		"refresh_token": tokens.RefreshToken != "", "expires_in": tokens.ExpiresIn, "scope": tokens.Scope,
 		"pkce": st.Verifier != "",
@@ -37,11 +35,11 @@ func (c *call) redeem(st *authState, params callbackParams, next http.Handler) {
 	})
 	if err != nil {
 		explain := explainTokenRejected(c, err, "id token")
-		c.event(gateway.EventIDTokenRejected, http.StatusUnauthorized, err.Error(), explain, rejectAttrs(err))
+		c.event(EventIDTokenRejected, http.StatusUnauthorized, err.Error(), explain, rejectAttrs(err))
 		c.unauthorized(failure{reason: "invalid id token: " + err.Error(), explain: explain, attrs: rejectAttrs(err)})
 		return
 	}
-	c.event(gateway.EventIDTokenVerified, 0, "id token verified", "", publicClaims(claims))
+	c.event(EventIDTokenVerified, 0, "id token verified", "", publicClaims(claims))
 	c.stripCallbackArgs()
 	stripCookies(c.r.Header, c.p.cfg.AuthorizationCookie.Name)
 	if c.p.cfg.PreserveQueryArgs && st.Args != "" {

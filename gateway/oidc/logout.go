@@ -66,12 +66,12 @@ func (c *call) logout(s *sessionState) {
 	}
 	attrs["post_logout_redirect_uri"] = postLogout
 	if target == "" {
-		c.event(gateway.EventLogout, http.StatusNoContent, "logged out", "", attrs)
+		c.event(EventLogout, http.StatusNoContent, "logged out", "", attrs)
 		c.w.Header().Set("Cache-Control", "no-store")
 		c.w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	c.event(gateway.EventLogout, http.StatusFound, "logged out: redirecting", "", attrs)
+	c.event(EventLogout, http.StatusFound, "logged out: redirecting", "", attrs)
 	redirect(c.w, target)
 }
 

@@ -56,7 +56,7 @@ func (c *call) refuse(status int, f failure) {
 	if status == http.StatusForbidden {
 		message, redirects, destroy, code = cfg.ForbiddenErrorMessage, cfg.ForbiddenRedirectURI, cfg.ForbiddenDestroySession, "insufficient_scope"
 	}
-	c.event(gateway.EventAuthFailed, status, f.reason, f.explain, f.attrs)
+	c.event(EventAuthFailed, status, f.reason, f.explain, f.attrs)
 	c.p.log.Info("openid-connect: request refused", "status", status, "reason", f.reason,
 		"request_id", c.info.RequestID, "path", c.info.Path)
 

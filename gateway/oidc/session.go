@@ -64,7 +64,7 @@ func (c *call) issueSession(t *Tokens, accessClaims, idClaims map[string]any) {
 		Created: now.Unix(), Rolled: now.Unix(), Used: now.Unix(),
 	}
 	if chunks, ok := c.writeSession(s); ok {
-		c.event(gateway.EventSessionIssued, 0, "session cookie issued", explainChunks(c, chunks), map[string]any{
+		c.event(EventSessionIssued, 0, "session cookie issued", explainChunks(c, chunks), map[string]any{
 			"sub": sub, "cookies": chunks, "expires": time.Unix(s.Expires, 0).UTC().Format(time.RFC3339),
 		})
 	}
@@ -177,7 +177,7 @@ func (c *call) refreshSession(s *sessionState) error {
 	accessClaims, _ := decodeClaims(t.AccessToken)
 	s.Tokens = *t
 	s.Expires = expiresAt(t, accessClaims, c.p.now()).Unix()
-	c.event(gateway.EventSessionRefreshed, 0, "access token refreshed with the refresh token", "", map[string]any{
+	c.event(EventSessionRefreshed, 0, "access token refreshed with the refresh token", "", map[string]any{
 		"sub": s.Subject, "expires": time.Unix(s.Expires, 0).UTC().Format(time.RFC3339),
 	})
 	return nil

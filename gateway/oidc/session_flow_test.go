@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/oidc/oidctest"
 )
 
@@ -29,7 +28,7 @@ func TestSessionExpiry(t *testing.T) {
 		if !strings.HasPrefix(e.Authorization, "Bearer ") {
 			t.Error("no access token upstream after refresh")
 		}
-		h.events.last(t, gateway.EventSessionRefreshed)
+		h.events.last(t, EventSessionRefreshed)
 		// The refreshed session is used without another token call.
 		decodeEcho(t, h.get(d, "/anything"))
 		if n := len(h.op.TokenRequests()); n != 2 {
@@ -51,10 +50,10 @@ func TestSessionExpiry(t *testing.T) {
 		if trs := h.op.TokenRequests(); len(trs) != 2 || trs[1].Form.Get("grant_type") != "refresh_token" {
 			t.Fatalf("no refresh happened: %d token requests", len(trs))
 		}
-		if e := h.events.last(t, gateway.EventAuthFailed); !strings.Contains(e.Message, "another user") {
+		if e := h.events.last(t, EventAuthFailed); !strings.Contains(e.Message, "another user") {
 			t.Errorf("reason: %q", e.Message)
 		}
-		if len(h.events.of(gateway.EventSessionRefreshed)) != 0 {
+		if len(h.events.of(EventSessionRefreshed)) != 0 {
 			t.Error("the session was refreshed with another user's tokens")
 		}
 	})
@@ -68,7 +67,7 @@ func TestSessionExpiry(t *testing.T) {
 		if res.Status != http.StatusUnauthorized {
 			t.Fatalf("expired session: %d, want 401", res.Status)
 		}
-		e := h.events.last(t, gateway.EventAuthFailed)
+		e := h.events.last(t, EventAuthFailed)
 		if !strings.Contains(e.Explain, "offline_access") {
 			t.Errorf("explanation: %q", e.Explain)
 		}
@@ -139,7 +138,7 @@ func TestSessionChunking(t *testing.T) {
 	if n := len(h.op.TokenRequests()); n != 1 {
 		t.Errorf("chunked session not read back: %d token requests", n)
 	}
-	if ev := h.events.last(t, gateway.EventSessionIssued); !strings.Contains(ev.Explain, "split into") {
+	if ev := h.events.last(t, EventSessionIssued); !strings.Contains(ev.Explain, "split into") {
 		t.Errorf("chunking not explained: %q", ev.Explain)
 	}
 }
@@ -183,7 +182,7 @@ func TestLogout(t *testing.T) {
 		if rev := h.op.Revoked(); len(rev) != 2 {
 			t.Errorf("revoked %v, want refresh and access tokens", rev)
 		}
-		h.events.last(t, gateway.EventLogout)
+		h.events.last(t, EventLogout)
 	})
 	t.Run("logout_redirect_uri without end_session_endpoint", func(t *testing.T) {
 		h := newHarness(t, func(cfg map[string]any, op *oidctest.Provider) {
