@@ -274,7 +274,8 @@ func (s *Server) deliverAuthorizeError(w http.ResponseWriter, r *http.Request, r
 		writeErrorPage(w, r, aerr.status, aerr.err.Code, aerr.err.Description)
 		return
 	}
-	recordFrom(r).Error = aerr.err.Code
+	rec := recordFrom(r)
+	rec.Error, rec.ErrorDescription = aerr.err.Code, aerr.err.Description
 	fields := []formField{{"error", aerr.err.Code}, {"error_description", aerr.err.Description}}
 	if req.State != "" {
 		fields = append(fields, formField{"state", req.State})

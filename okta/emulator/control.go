@@ -53,6 +53,7 @@ type RequestRecord struct {
 	Endpoint   string            `json:"endpoint"`
 	AuthServer string            `json:"auth_server,omitempty"`
 	Method     string            `json:"method"`
+	Path       string            `json:"path"` // never the query string
 	Params     map[string]string `json:"params,omitempty"`
 	ClientID   string            `json:"client_id,omitempty"`
 	ClientAuth string            `json:"client_auth,omitempty"` // client_secret_basic, client_secret_post, none
@@ -60,6 +61,9 @@ type RequestRecord struct {
 	Origin     string            `json:"origin,omitempty"`
 	Status     int               `json:"status"`
 	Error      string            `json:"error,omitempty"` // the OAuth error code answered, if any
+	// ErrorDescription is the error's text as answered (Okta's wording), for telling apart
+	// failures that share a code (access_denied: user not assigned vs no policy rule).
+	ErrorDescription string `json:"error_description,omitempty"`
 }
 
 const maxRecords = 10_000

@@ -57,7 +57,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeOAuthError answers with OAuth's JSON error shape and records the code.
 func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
-	recordFrom(r).Error = e.Code
+	rec := recordFrom(r)
+	rec.Error, rec.ErrorDescription = e.Code, e.Description
 	challengeBasic(w, r, e.Status)
 	writeJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Description})
 }
@@ -80,7 +81,8 @@ func challengeBasic(w http.ResponseWriter, r *http.Request, status int) {
 }
 
 func writeOktaError(w http.ResponseWriter, r *http.Request, status int, code, summary string) {
-	recordFrom(r).Error = code
+	rec := recordFrom(r)
+	rec.Error, rec.ErrorDescription = code, summary
 	writeJSON(w, status, oktaError{ErrorCode: code, ErrorSummary: summary, ErrorLink: code, ErrorID: oktaID("oae") + oktaID("")[:5], ErrorCauses: []string{}})
 }
 

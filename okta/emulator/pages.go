@@ -104,6 +104,7 @@ func renderPage(w http.ResponseWriter, status int, t *template.Template, data an
 
 // writeErrorPage renders Okta's HTML error page (no redirect) and records the error.
 func writeErrorPage(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	recordFrom(r).Error = code
+	rec := recordFrom(r)
+	rec.Error, rec.ErrorDescription = code, message
 	renderPage(w, status, errorPage, errorView{Title: "Error", Status: status, StatusText: http.StatusText(status), Message: message})
 }

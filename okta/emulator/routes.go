@@ -97,7 +97,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // process.
 func (s *Server) endpoint(name string, hasAS bool, h func(http.ResponseWriter, *http.Request, *AuthServer)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &RequestRecord{Time: s.now(), Endpoint: name, Method: r.Method, Origin: r.Header.Get("Origin")}
+		rec := &RequestRecord{Time: s.now(), Endpoint: name, Method: r.Method, Path: r.URL.Path, Origin: r.Header.Get("Origin")}
 		if hasAS {
 			rec.AuthServer = r.PathValue("as")
 		}
@@ -115,6 +115,9 @@ func (s *Server) endpoint(name string, hasAS bool, h func(http.ResponseWriter, *
 			rec.Status = sw.status
 			rec.Params = redactParams(r)
 			s.control.record(*rec)
+			if s.opts.OnRequest != nil {
+				s.opts.OnRequest(*rec)
+			}
 			s.log.Debug("emulator request", "endpoint", name, "method", r.Method, "status", sw.status,
 				"client_id", rec.ClientID, "error", rec.Error, "duration", time.Since(start))
 		}()

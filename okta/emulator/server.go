@@ -25,6 +25,10 @@ type Options struct {
 	// BaseURL is the externally visible origin (e.g. a tunnel URL). Start sets it from the bound
 	// address when empty; Handler without it derives it from each request's Host.
 	BaseURL string
+	// OnRequest, when set, is called with each request's record (secrets redacted) as the
+	// request ends, on the serving goroutine: it must not block. The lab merges these into its
+	// event stream so a subscriber sees the IdP's side of a login without polling.
+	OnRequest func(RequestRecord)
 	// DisableControl turns off the /_emulator/ HTTP control endpoint (it is otherwise served to
 	// loopback peers only).
 	DisableControl bool

@@ -1,0 +1,375 @@
+// Package lab is the engine every front end drives: it listens, starts the embedded IdP with
+// the gateway's real address as redirect URI, hands the decK file its variables, starts the
+// gateway and its admin API, merges the gateway's and the IdP's events into one ordered
+// stream, narrates them as hops, and shuts everything down.
+package lab
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/deck"
+	"github.com/oidclab/oidclab/lab/tutorial"
+	"github.com/oidclab/oidclab/okta/emulator"
+)
+
+var errAddrInUse = syscall.EADDRINUSE
+
+// Defaults of a zero Config.
+const (
+	DefaultListen    = "127.0.0.1:8000"
+	DefaultIdPListen = "127.0.0.1:9000"
+)
+
+// Lab is a running gateway (and IdP). Its methods are safe for concurrent use.
+type Lab struct {
+	cfg    Config
+	log    *slog.Logger
+	bus    *gateway.Bus
+	gw     *gateway.Gateway
+	idp    *emulator.Server
+	idpInf IdPInfo
+	lookup func(string) (string, bool)
+
+	proxyURL, adminURL, publicURL string
+
+	servers   []*http.Server
+	listeners []net.Listener
+	serveErr  chan error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// IdPInfo is what a front end may show about the lab's IdP: never the client secret.
+type IdPInfo struct {
+	Embedded    bool   // the lab runs it (IdPLocal)
+	Issuer      string // "" with IdPNone
+	ClientID    string
+	RedirectURI string
+	// Login and Password are the embedded IdP's published demo credential.
+	Login, Password string
+}
+
+// Start listens on every address first (a busy port is the whole story, before anything
+// starts), then starts the IdP, loads the decK file with the IdP's variables, and serves.
+// Shutdown stops everything; so does an error here.
+func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	l := &Lab{cfg: cfg, log: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)), serveErr: make(chan error, 3)}
+	if l.cfg.Plugins == nil {
+		l.cfg.Plugins = Plugins()
+	}
+	l.bus = gateway.NewAnnotatingBus(l.annotate)
+	defer func() {
+		if err != nil {
+			l.Shutdown(context.Background())
+		}
+	}()
+
+	proxyLn, err := listen(ctx, "proxy", cmp.Or(cfg.Listen, DefaultListen))
+	if err != nil {
+		return nil, err
+	}
+	l.listeners = append(l.listeners, proxyLn)
+	l.proxyURL = listenerURL(cmp.Or(cfg.Listen, DefaultListen), proxyLn)
+	l.publicURL = l.proxyURL
+	var adminLn net.Listener
+	if cfg.AdminListen != "" && cfg.AdminListen != "off" {
+		if adminLn, err = listen(ctx, "admin", cfg.AdminListen); err != nil {
+			return nil, err
+		}
+		l.listeners = append(l.listeners, adminLn)
+		l.adminURL = listenerURL(cfg.AdminListen, adminLn)
+	}
+	var public Exposure
+	if cfg.Expose != nil {
+		if public, err = cfg.Expose(ctx); err != nil {
+			return nil, &ExposeError{Err: err}
+		}
+		l.listeners = append(l.listeners, public)
+		l.publicURL = public.URL()
+	}
+
+	vars, err := l.startIdP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.lookup = lookupWith(vars, l.env())
+
+	dc, err := l.load(cfg.Deck, cfg.DeckName)
+	if err != nil {
+		return nil, err
+	}
+	l.gw, err = gateway.New(dc, gateway.Options{
+		Logger:        l.log,
+		Bus:           l.bus,
+		Plugins:       l.cfg.Plugins,
+		TrustedIPs:    cfg.TrustedIPs,
+		RealUpstreams: cfg.RealUpstreams,
+	})
+	if err != nil {
+		return nil, &DeckError{Source: dc.Source, Err: err}
+	}
+
+	l.serve(l.gw, proxyLn)
+	if adminLn != nil {
+		l.serve(l.gw.Admin(), adminLn)
+	}
+	if public != nil {
+		l.serve(gateway.WithListenerScheme(l.gw, "https"), public)
+	}
+	return l, nil
+}
+
+// startIdP starts the embedded IdP (IdPLocal) and returns the decK variables the lab's IdP
+// provides.
+func (l *Lab) startIdP(ctx context.Context) (map[string]string, error) {
+	redirect := tutorial.RedirectURI(l.publicURL)
+	switch l.cfg.IdP {
+	case IdPExternal:
+		ext := l.cfg.External
+		l.idpInf = IdPInfo{Issuer: ext.Issuer, ClientID: ext.ClientID, RedirectURI: cmp.Or(ext.RedirectURI, redirect)}
+		return map[string]string{
+			tutorial.EnvIssuer:       ext.Issuer,
+			tutorial.EnvClientID:     ext.ClientID,
+			tutorial.EnvClientSecret: ext.ClientSecret,
+			tutorial.EnvRedirectURI:  l.idpInf.RedirectURI,
+		}, nil
+	case IdPLocal:
+	default:
+		return nil, nil
+	}
+	ecfg := emulator.Default()
+	if l.cfg.IdPConfig != nil {
+		ecfg = *l.cfg.IdPConfig
+	}
+	client := tutorial.Client(l.publicURL)
+	if i := clientIndex(ecfg.Clients, client.ID); i >= 0 {
+		// A configured tutorial client keeps its settings and gains the gateway's address.
+		c := &ecfg.Clients[i]
+		for _, uri := range client.RedirectURIs {
+			if !contains(c.RedirectURIs, uri) {
+				c.RedirectURIs = append(c.RedirectURIs, uri)
+			}
+		}
+		for _, uri := range client.PostLogoutRedirectURIs {
+			if !contains(c.PostLogoutRedirectURIs, uri) {
+				c.PostLogoutRedirectURIs = append(c.PostLogoutRedirectURIs, uri)
+			}
+		}
+		client = *c
+	} else {
+		ecfg.Clients = append(ecfg.Clients, client)
+	}
+	addr := cmp.Or(l.cfg.IdPListen, DefaultIdPListen)
+	// Not ctx: the IdP stops in Shutdown, after the gateway, so logins in flight finish.
+	srv, err := emulator.Start(context.WithoutCancel(ctx), addr, ecfg, emulator.Options{
+		Logger:     l.log.With("component", "idp"),
+		SigningKey: l.cfg.IdPSigningKey,
+		OnRequest:  l.publishIdP,
+	})
+	if err != nil {
+		if errors.Is(err, errAddrInUse) {
+			return nil, &ListenError{Role: "idp", Addr: addr, Err: err}
+		}
+		return nil, &IdPError{Err: err}
+	}
+	l.idp = srv
+	l.idpInf = IdPInfo{
+		Embedded: true, Issuer: srv.Issuer(), ClientID: client.ID, RedirectURI: redirect,
+		Login: emulator.DemoUserLogin, Password: emulator.DemoUserPassword,
+	}
+	return map[string]string{
+		tutorial.EnvIssuer:       srv.Issuer(),
+		tutorial.EnvClientID:     client.ID,
+		tutorial.EnvClientSecret: client.Secret,
+		tutorial.EnvRedirectURI:  redirect,
+	}, nil
+}
+
+func clientIndex(cs []emulator.Client, id string) int {
+	for i, c := range cs {
+		if c.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *Lab) env() func(string) (string, bool) {
+	if l.cfg.LookupEnv != nil {
+		return l.cfg.LookupEnv
+	}
+	return os.LookupEnv
+}
+
+// lookupWith resolves the IdP's variables first, then the environment's.
+func lookupWith(vars map[string]string, env func(string) (string, bool)) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		if v, ok := vars[name]; ok {
+			return v, true
+		}
+		return env(name)
+	}
+}
+
+// OverriddenEnv lists the tutorial variables the environment sets to other values than the
+// lab's IdP provides: the IdP's win, and a front end should say so.
+func (l *Lab) OverriddenEnv() []string {
+	env := l.env()
+	var out []string
+	for _, name := range tutorial.Env {
+		if v, ok := env(name); ok {
+			if mine, _ := l.lookup(name); v != mine {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// load reads a decK file (nil: the built-in tutorial) with the lab's variables and plugins.
+func (l *Lab) load(src []byte, name string) (*deck.Config, error) {
+	if src == nil {
+		src, name = tutorial.Deck, tutorial.DeckName
+	}
+	opts := l.cfg.Plugins.LoadOptions()
+	opts.LookupEnv = l.lookup
+	cfg, err := deck.Load(bytes.NewReader(src), name, opts)
+	if err != nil {
+		return nil, &DeckError{Source: name, MissingTutorialEnv: missingTutorialEnv(err), Err: err}
+	}
+	return cfg, nil
+}
+
+// Apply loads a new decK file with the lab's variables and swaps it in atomically: requests in
+// flight finish on the old configuration; on error nothing changes.
+func (l *Lab) Apply(src []byte, name string) error {
+	cfg, err := l.load(src, name)
+	if err != nil {
+		return err
+	}
+	if err := l.gw.Apply(cfg); err != nil {
+		return &DeckError{Source: name, Err: err}
+	}
+	return nil
+}
+
+func (l *Lab) serve(h http.Handler, ln net.Listener) {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(l.log.Handler(), slog.LevelWarn),
+	}
+	l.servers = append(l.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			l.serveErr <- err
+		}
+	}()
+}
+
+// ProxyURL is where the gateway's proxy listens (http://HOST:PORT).
+func (l *Lab) ProxyURL() string { return l.proxyURL }
+
+// AdminURL is the admin API's URL, "" when it is off.
+func (l *Lab) AdminURL() string { return l.adminURL }
+
+// PublicURL is where a browser reaches the gateway: the tunnel's URL, else the proxy's.
+func (l *Lab) PublicURL() string { return l.publicURL }
+
+// IdP describes the lab's identity provider.
+func (l *Lab) IdP() IdPInfo { return l.idpInf }
+
+// Gateway is the running gateway.
+func (l *Lab) Gateway() *gateway.Gateway { return l.gw }
+
+// Emulator is the embedded IdP, nil unless IdPLocal.
+func (l *Lab) Emulator() *emulator.Server { return l.idp }
+
+// Subscribe returns the lab's ordered event stream (the gateway's hops and the IdP's
+// requests) and a func that ends the subscription. A subscriber that falls behind by more
+// than buffer events loses events; it never slows the proxy.
+func (l *Lab) Subscribe(buffer int) (<-chan gateway.Event, func()) { return l.bus.Subscribe(buffer) }
+
+// Failed delivers an error if a server stops serving on its own.
+func (l *Lab) Failed() <-chan error { return l.serveErr }
+
+// Shutdown lets requests in flight finish until ctx ends, then closes what is left, the
+// gateway's servers first and the IdP last (a login in flight still reaches it).
+func (l *Lab) Shutdown(ctx context.Context) error {
+	l.closeOnce.Do(func() {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, srv := range l.servers {
+			wg.Go(func() {
+				if err := srv.Shutdown(ctx); err != nil {
+					_ = srv.Close()
+					mu.Lock()
+					l.closeErr = errors.Join(l.closeErr, err)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		for _, ln := range l.listeners {
+			_ = ln.Close() // those Serve never took (a failed Start)
+		}
+		if l.idp != nil {
+			_ = l.idp.Close()
+		}
+	})
+	return l.closeErr
+}
+
+func listen(ctx context.Context, role, addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, &ListenError{Role: role, Addr: addr, Err: err}
+	}
+	return ln, nil
+}
+
+// listenerURL is the http URL clients use to reach ln: on localhost when that is the name asked
+// for (a browser keeps cookies per host name, so the name matters), on loopback for an
+// all-interfaces listener, else on the bound address.
+func listenerURL(requested string, ln net.Listener) string {
+	ap, err := netip.ParseAddrPort(ln.Addr().String())
+	if host, _, _ := net.SplitHostPort(requested); err == nil && strings.EqualFold(host, "localhost") {
+		return "http://localhost:" + strconv.Itoa(int(ap.Port()))
+	}
+	if err != nil {
+		return "http://" + ln.Addr().String()
+	}
+	ip := ap.Addr()
+	if ip.IsUnspecified() {
+		ip = netip.MustParseAddr("127.0.0.1")
+	}
+	return "http://" + netip.AddrPortFrom(ip, ap.Port()).String()
+}
