@@ -34,6 +34,9 @@ type Hop struct {
 	Reason     gateway.Reason    `json:"reason,omitempty"`
 	Message    string            `json:"message"`
 	Explain    string            `json:"explain,omitempty"`
+	// Attrs are the event's public details (claims of the verified user, the IdP endpoint),
+	// for log records; Text shows only who logged in.
+	Attrs map[string]any `json:"attrs,omitempty"`
 }
 
 // Failed reports whether the hop is a failure a person should look at.
@@ -81,7 +84,7 @@ func (n *Narrator) Narrate(e gateway.Event) (Hop, bool) {
 	h := Hop{
 		Time: e.Time, Kind: e.Kind, RequestID: e.RequestID, Method: e.Method, Path: Clean(e.Path),
 		Status: e.Status, AnsweredBy: e.AnsweredBy, Reason: e.Reason,
-		Message: Clean(e.Message), Explain: cleanText(e.Explain),
+		Message: Clean(e.Message), Explain: cleanText(e.Explain), Attrs: e.Attrs,
 	}
 	if e.Kind == gateway.EventRequestFinished {
 		plugin := n.pluginAnswered[e.RequestID] || e.AnsweredBy == gateway.AnsweredByPlugin

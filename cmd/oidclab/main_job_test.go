@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/oidclab/oidclab/lab/tutorial"
 	"strings"
 	"testing"
 	"time"
@@ -20,11 +21,11 @@ func TestMainJobLogsInThroughEmbeddedIdP(t *testing.T) {
 	readyc := make(chan upReady, 1)
 	opts := &upOptions{
 		IO: io, Listen: "127.0.0.1:0", AdminListen: "off", IdP: "auto", IdPListen: "127.0.0.1:0",
-		Tunnel: "none", ShutdownTimeout: 5 * time.Second, Plugins: plugins(),
+		Tunnel: "none", ShutdownTimeout: 5 * time.Second,
 		ready: func(r upReady) { readyc <- r },
 	}
 	// The tutorial's variables come from the embedded IdP even when the shell has others.
-	t.Setenv(envIssuer, "https://example.okta.com/oauth2/default")
+	t.Setenv(tutorial.EnvIssuer, "https://example.okta.com/oauth2/default")
 	done := make(chan struct{})
 	var runErr error
 	go func() { runErr = upRun(ctx, opts); close(done) }()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -48,7 +49,6 @@ explained hops are not buried in the access log.`,
 		}
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		upOpts.Plugins = plugins()
 		return upRun(ctx, upOpts)
 	}
 	root.SetIn(io.In)
@@ -73,7 +73,9 @@ var subcommands []func(*ioStreams) *cobra.Command
 func run(args []string, io *ioStreams) int {
 	root := newRootCmd(io)
 	root.SetArgs(args)
-	err := root.Execute()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
 	if err != nil && !errors.Is(err, errSilent) {
 		fmt.Fprintln(io.ErrOut, "oidclab: "+err.Error())
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oidclab/oidclab/lab/tutorial"
 	"io"
 	"net"
 	"net/http"
@@ -28,7 +29,7 @@ func testIO(stdin string) (*ioStreams, *bytes.Buffer, *bytes.Buffer) {
 
 // TestUpUsageErrors: every bad input exits 2 with a message that says what to change.
 func TestUpUsageErrors(t *testing.T) {
-	for _, name := range []string{envIssuer, envClientID, envClientSecret, envRedirect} {
+	for _, name := range tutorial.Env {
 		t.Setenv(name, "") // restored after the test
 		os.Unsetenv(name)
 	}
@@ -65,7 +66,7 @@ func TestUpUsageErrors(t *testing.T) {
 		{"admin port in use", []string{"up", "-c", good, "--listen", "127.0.0.1:0", "--admin-listen", busy.Addr().String()}, "--admin-listen"},
 		{"unknown flag", []string{"up", "--nope"}, "unknown flag"},
 		{"two config files", append([]string{"up", "-c", good, "-c", good}, free...), "given twice"},
-		{"tutorial variables unset", append([]string{"up", "-c", "tutorial/kong.yaml", "--idp", "none"}, free...), "add --idp local"},
+		{"tutorial variables unset", append([]string{"up", "-c", "../../lab/tutorial/kong.yaml", "--idp", "none"}, free...), "add --idp local"},
 		{"bad log level", append([]string{"up", "-c", good, "--log-level", "loud"}, free...), `--log-level "loud"`},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/oidclab/oidclab/gateway/deck"
+	"github.com/oidclab/oidclab/lab"
+)
+
+// labConfig translates the flags into a lab configuration, refusing what cannot work.
+func (opts *upOptions) labConfig() (lab.Config, error) {
+	if err := validateUpOptions(opts); err != nil {
+		return lab.Config{}, err
+	}
+	trusted, err := parseTrustedIPs(opts.TrustedIPs)
+	if err != nil {
+		return lab.Config{}, err
+	}
+	cfg := lab.Config{
+		Listen:        opts.Listen,
+		AdminListen:   opts.AdminListen,
+		IdP:           lab.IdPMode(opts.IdP),
+		IdPListen:     opts.IdPListen,
+		TrustedIPs:    trusted,
+		RealUpstreams: opts.RealUpstreams,
+		Plugins:       opts.Plugins,
+	}
+	if opts.ConfigFile != "" {
+		cfg.DeckName = opts.ConfigFile
+		if cfg.Deck, err = readConfigFile(opts.ConfigFile, opts.IO.In); err != nil {
+			return lab.Config{}, asUsage(err)
+		}
+	}
+	return cfg, nil
+}
+
+// readConfigFile reads path, or standard input for "-"; the decK loader checks the size.
+func readConfigFile(path string, stdin io.Reader) ([]byte, error) {
+	r := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the state file: %w", err)
+		}
+		defer f.Close()
+		r = f
+	} else if stdin == nil {
+		return nil, errors.New("no standard input to read the state file from")
+	}
+	data, err := io.ReadAll(io.LimitReader(r, deck.MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the state file %s: %w", path, err)
+	}
+	if data == nil {
+		data = []byte{} // nil would mean the built-in tutorial
+	}
+	return data, nil
+}
+
+// upStartError says what to change when the lab does not start, naming the flag.
+func upStartError(err error, opts *upOptions) error {
+	var le *lab.ListenError
+	var de *lab.DeckError
+	switch {
+	case errors.As(err, &le):
+		flag, hint := map[string]string{"proxy": "--listen", "admin": "--admin-listen", "idp": "--idp-listen"}[le.Role], ""
+		if le.InUse() {
+			who := "another oidclab, Kong or other server is using it"
+			if le.Role == "idp" {
+				who = "is `oidclab idp` already running?"
+			}
+			hint = fmt.Sprintf(" (%s; stop it or choose another address with %s)", who, flag)
+		}
+		if le.Role == "idp" {
+			return usageErrorf("embedded IdP: %v%s", le, hint)
+		}
+		return usageErrorf("%v%s", le, hint)
+	case errors.As(err, &de):
+		if len(de.MissingTutorialEnv) > 0 && opts.IdP != string(lab.IdPLocal) {
+			return usageErrorf("%w\n(the tutorial's variables: export them for your IdP, or add --idp local to let the embedded Okta-compatible IdP provide them)", err)
+		}
+		return asUsage(err)
+	}
+	return asUsage(err)
+}
+
+func validateUpOptions(opts *upOptions) error {
+	if opts.Tunnel != "none" {
+		return usageErrorf("--tunnel %s is not available yet; only --tunnel none is", opts.Tunnel)
+	}
+	if opts.NgrokDomain != "" {
+		return usageErrorf("--ngrok-domain needs --tunnel ngrok, which is not available yet")
+	}
+	switch opts.IdP {
+	case "auto":
+		opts.IdP = "none"
+		if opts.ConfigFile == "" {
+			opts.IdP = "local"
+		}
+	case "local", "none":
+	default:
+		return usageErrorf("--idp %q: want local, none or auto", opts.IdP)
+	}
+	if opts.ConfigFile == "" && opts.IdP == "none" {
+		return usageErrorf("no configuration: pass a decK state file with -c FILE (or -c - for standard input), or leave out --idp none to run the tutorial against the embedded IdP")
+	}
+	if opts.IdP == "local" {
+		if _, _, err := net.SplitHostPort(opts.IdPListen); err != nil {
+			return usageErrorf("--idp-listen %q: want HOST:PORT", opts.IdPListen)
+		}
+	}
+	if opts.ShutdownTimeout <= 0 {
+		return usageErrorf("--shutdown-timeout must be positive")
+	}
+	if opts.AdminListen != "off" {
+		if _, _, err := net.SplitHostPort(opts.AdminListen); err != nil {
+			return usageErrorf("--admin-listen %q: want HOST:PORT or off", opts.AdminListen)
+		}
+		if !opts.AdminAllowRemote && !isLoopbackAddr(opts.AdminListen) {
+			return usageErrorf("--admin-listen %s is not a loopback address: anyone who reaches the admin API can reconfigure the gateway; add --admin-allow-remote if that is intended", opts.AdminListen)
+		}
+	}
+	if _, _, err := net.SplitHostPort(opts.Listen); err != nil {
+		return usageErrorf("--listen %q: want HOST:PORT", opts.Listen)
+	}
+	return nil
+}
+
+// isLoopbackAddr reports whether HOST:PORT names only this machine; an empty host (all
+// interfaces) does not.
+func isLoopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	return err == nil && isLoopbackHost(host)
+}
+
+// isLoopbackHost reports whether a host name or IP names only this machine.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+func parseTrustedIPs(values []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		if ip, err := netip.ParseAddr(v); err == nil {
+			out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+			continue
+		}
+		return nil, usageErrorf("--trusted-ips: %q is neither a CIDR (10.0.0.0/8) nor an IP address", v)
+	}
+	return out, nil
+}
+
+func upLogger(opts *upOptions, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level // "" is info, for callers that build upOptions in code
+	if err := level.UnmarshalText([]byte(cmp.Or(opts.LogLevel, "info"))); err != nil {
+		return nil, usageErrorf("--log-level %q: want debug, info, warn or error", opts.LogLevel)
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	if opts.JSON {
+		return slog.New(slog.NewJSONHandler(w, ho)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, ho)), nil
+}
+
+// onceString is a string flag that refuses to be given twice: decK merges several state files,
+// oidclab reads one, and silently keeping the last would serve a different config than asked.
+type onceString struct {
+	dst *string
+	set bool
+}
+
+func (o *onceString) String() string {
+	if o.dst == nil {
+		return ""
+	}
+	return *o.dst
+}
+
+func (o *onceString) Set(v string) error {
+	if o.set {
+		return errors.New("given twice: oidclab reads one decK file (merging several, as decK does, is not supported)")
+	}
+	o.set = true
+	*o.dst = v
+	return nil
+}
+
+func (o *onceString) Type() string { return "file" }
