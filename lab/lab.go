@@ -189,6 +189,11 @@ func (l *Lab) startIdP(ctx context.Context) (map[string]string, error) {
 		}
 		return nil, &IdPError{Err: err}
 	}
+	if host, _, _ := net.SplitHostPort(addr); strings.EqualFold(host, "localhost") {
+		// The name asked for, as for the proxy: cookies and sites go by host name.
+		_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL(), "http://"))
+		srv.SetBaseURL("http://localhost:" + port)
+	}
 	l.idp = srv
 	l.idpInf = IdPInfo{
 		Embedded: true, Issuer: srv.Issuer(), ClientID: client.ID, RedirectURI: redirect,

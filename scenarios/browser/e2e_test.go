@@ -2,20 +2,15 @@ package browser_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/oidclab/oidclab/gateway"
-	"github.com/oidclab/oidclab/gateway/deck"
-	"github.com/oidclab/oidclab/gateway/oidc"
+	oidclab "github.com/oidclab/oidclab/lab"
+	"github.com/oidclab/oidclab/lab/labtest"
+	"github.com/oidclab/oidclab/lab/tutorial"
 	"github.com/oidclab/oidclab/okta/emulator"
 	"github.com/oidclab/oidclab/scenarios/browser"
 )
@@ -27,77 +22,24 @@ import (
 // The emulator is reached as "localhost" and the gateway as "127.0.0.1": two sites, so the
 // form_post back to the gateway is a cross-site POST, as it is with Okta in the cloud.
 
-// e2e is an emulator and a gateway serving the tutorial's decK file.
+// e2e is a lab serving the tutorial's decK file with the IdP on localhost.
 type e2e struct {
+	*labtest.Lab
 	idp        *emulator.Server
 	gatewayURL string // http://127.0.0.1:PORT
-	events     <-chan gateway.Event
 }
 
-// startE2E serves testdata/tutorial-kong.yaml; edit may change the decK text (add session).
+// startE2E serves the tutorial's decK file; edit may change its text (add session).
 func startE2E(t testing.TB, edit func(string) string) *e2e {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-
-	// The gateway's port must be known before the decK file is rendered (it is the
-	// redirect_uri), so the listener comes first.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gatewayURL := "http://" + ln.Addr().String()
-	redirectURI := gatewayURL + "/anything"
-
-	cfg := emulator.Default()
-	cfg.Clients[0].RedirectURIs = []string{redirectURI}
-	cfg.Clients[0].Secret = "e2e-" + token()
-	idp, err := emulator.Start(ctx, "127.0.0.1:0", cfg, emulator.Options{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = idp.Close() })
-	_, idpPort, _ := net.SplitHostPort(strings.TrimPrefix(idp.URL(), "http://"))
-	idp.SetBaseURL("http://localhost:" + idpPort)
-
-	text, err := os.ReadFile("testdata/tutorial-kong.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	yaml := string(text)
+	src := string(tutorial.Deck)
 	if edit != nil {
-		yaml = edit(yaml)
+		src = edit(src)
 	}
-	env := map[string]string{
-		"DECK_ISSUER_URL":         idp.Issuer(),
-		"DECK_OKTA_CLIENT_ID":     cfg.Clients[0].ID,
-		"DECK_OKTA_CLIENT_SECRET": cfg.Clients[0].Secret,
-		"DECK_NGROK_HOST":         redirectURI,
-	}
-	dc, err := deck.Load(strings.NewReader(yaml), "tutorial-kong.yaml", deck.Options{
-		Plugins:   []string{"openid-connect"},
-		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-	})
-	if err != nil {
-		t.Fatalf("deck.Load: %v", err)
-	}
-	bus := gateway.NewBus()
-	events, unsubscribe := bus.Subscribe(4096)
-	t.Cleanup(unsubscribe)
-	gw, err := gateway.New(dc, gateway.Options{
-		Logger: log, Bus: bus,
-		Plugins: gateway.Plugins{"openid-connect": oidc.New},
-	})
-	if err != nil {
-		t.Fatalf("gateway.New: %v", err)
-	}
-	srv := httptest.NewUnstartedServer(gw)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return &e2e{idp: idp, gatewayURL: gatewayURL, events: events}
+	cfg := emulator.Default()
+	cfg.Clients[0].Secret = "e2e-" + token()
+	l := labtest.Start(t, oidclab.Config{Deck: []byte(src), DeckName: "tutorial-kong.yaml", IdPConfig: &cfg, IdPListen: "localhost:0"})
+	return &e2e{Lab: l, idp: l.Emulator(), gatewayURL: l.URL}
 }
 
 // requests counts the emulator's requests to an endpoint ("authorize", "token", ...).
@@ -292,14 +234,6 @@ func redactToken(h string) string {
 		return h[:12] + "…"
 	}
 	return h
-}
-
-type testLogWriter struct{ t testing.TB }
-
-func (w testLogWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // With a Lax state cookie the browser withholds it from the cross-site form_post; the gateway
