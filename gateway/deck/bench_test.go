@@ -9,7 +9,7 @@ import (
 )
 
 func BenchmarkLoadTutorial(b *testing.B) {
-	src, err := os.ReadFile("testdata/tutorial.yaml")
+	src, err := os.ReadFile(tutorialFile)
 	if err != nil {
 		b.Fatal(err)
 	}

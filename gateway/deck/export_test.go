@@ -3,7 +3,6 @@ package deck
 import (
 	"bytes"
 	"encoding/json"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -43,7 +42,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 
 func TestMarshalTutorialShape(t *testing.T) {
 	setTestEnv(t)
-	cfg := mustLoad(t, filepath.Join("testdata", "tutorial.yaml"), Options{Plugins: oidcOnly})
+	cfg := mustLoad(t, tutorialFile, Options{Plugins: oidcOnly})
 	out := string(roundTrip(t, cfg, Options{Plugins: oidcOnly}))
 	for _, want := range []string{
 		`_format_version: "3.0"`,

@@ -63,8 +63,13 @@ func goldenCases(t *testing.T) []goldenCase {
 			cases = append(cases, goldenCase{name: name, file: f, plugins: plugins})
 		}
 	}
-	return append(cases, goldenCase{name: "tutorial-no-plugins-supported", file: "testdata/tutorial.yaml"})
+	return append(cases,
+		goldenCase{name: "tutorial", file: tutorialFile, plugins: oidcOnly},
+		goldenCase{name: "tutorial-no-plugins-supported", file: tutorialFile})
 }
+
+// tutorialFile is the tutorial's decK file, read from its one copy in the project.
+const tutorialFile = "../../lab/tutorial/kong.yaml"
 
 func render2golden(cfg *Config, err error) []byte {
 	if err != nil {
@@ -191,7 +196,7 @@ plugins:
 
 func TestLoadFileStdin(t *testing.T) {
 	setTestEnv(t)
-	src, err := os.ReadFile("testdata/tutorial.yaml")
+	src, err := os.ReadFile(tutorialFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,8 +238,8 @@ func TestLoadUsesLookupEnv(t *testing.T) {
 
 func TestIDsAreStable(t *testing.T) {
 	setTestEnv(t)
-	a := mustLoad(t, "testdata/tutorial.yaml", Options{Plugins: oidcOnly})
-	b := mustLoad(t, "testdata/tutorial.yaml", Options{Plugins: oidcOnly})
+	a := mustLoad(t, tutorialFile, Options{Plugins: oidcOnly})
+	b := mustLoad(t, tutorialFile, Options{Plugins: oidcOnly})
 	if a.Services[0].ID != b.Services[0].ID || a.Routes[0].ID != b.Routes[0].ID || a.Plugins[0].ID != b.Plugins[0].ID {
 		t.Error("ids differ between two loads of the same file")
 	}
