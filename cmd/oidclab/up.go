@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/admin"
 	"github.com/oidclab/oidclab/gateway/deck"
 )
 
@@ -194,7 +195,7 @@ func upRun(ctx context.Context, opts *upOptions) error {
 	servers := []*http.Server{newServer(gw, logger)}
 	listeners := []net.Listener{proxyLn}
 	if adminLn != nil {
-		servers = append(servers, newServer(gw.Admin(), logger))
+		servers = append(servers, newServer(admin.New(gw, admin.Options{Logger: logger}), logger))
 		listeners = append(listeners, adminLn)
 	}
 	{
