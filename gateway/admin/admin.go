@@ -223,7 +223,7 @@ func (a *api) trustedStrings() []string {
 	return out
 }
 
-// adminStatus reports what the gateway measures in Kong's /status shape. Fields oidclab cannot
+// status reports what the gateway measures in Kong's /status shape. Fields oidclab cannot
 // measure (nginx connection states, shared dict memory) are left out rather than invented.
 func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	stats := a.gw.Stats()
