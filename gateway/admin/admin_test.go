@@ -565,3 +565,27 @@ func TestAdminBodyTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminSecretRecordRoundTrip: a secret held in a record (client_jwk) is shown with its keys
+// and every value redacted, and sending that record back in a PATCH keeps the stored one.
+func TestAdminSecretRecordRoundTrip(t *testing.T) {
+	g, c := newAdminFixture(t)
+	status, p := c.call("POST", "/plugins", "application/json",
+		`{"name":"openid-connect","config":{"issuer":"x","client_jwk":{"kty":"RSA","d":"priv4te"},"https_proxy_authorization":"Basic cHc6cHc="}}`)
+	if status != 201 {
+		t.Fatalf("create: %d %v", status, p)
+	}
+	cfg := p["config"].(map[string]any)
+	if !reflect.DeepEqual(cfg["client_jwk"], map[string]any{"kty": deck.Redacted, "d": deck.Redacted}) || cfg["https_proxy_authorization"] != deck.Redacted {
+		t.Errorf("not redacted: %v", cfg)
+	}
+	id := p["id"].(string)
+	back, _ := json.Marshal(map[string]any{"config": cfg})
+	if status, p := c.call("PATCH", "/plugins/"+id, "application/json", string(back)); status != 200 {
+		t.Fatalf("patch: %d %v", status, p)
+	}
+	saved := g.Config().Plugins[0].Config
+	if !reflect.DeepEqual(saved["client_jwk"], map[string]any{"kty": "RSA", "d": "priv4te"}) || saved["https_proxy_authorization"] != "Basic cHc6cHc=" {
+		t.Errorf("round trip lost a secret: %v", saved)
+	}
+}
