@@ -32,20 +32,6 @@ func FuzzNormalizePath(f *testing.F) {
 	})
 }
 
-// FuzzDecodeForm: the admin API's form decoder never panics.
-func FuzzDecodeForm(f *testing.F) {
-	for _, s := range []string{"a=1", "config.a=1&config.a=2", "a[]=1&a=2", "a=1&a.b=2", "a..b=1", ".=x", "a[=1", "config.x.y.z[3]=q"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, body string) {
-		vals, err := url.ParseQuery(body)
-		if err != nil {
-			return
-		}
-		_, _ = decodeForm(vals)
-	})
-}
-
 // FuzzServeHTTP sends arbitrary method, host, path and header values through a gateway with
 // every kind of route: never a panic, never a 500 of the gateway's own.
 func FuzzServeHTTP(f *testing.F) {

@@ -1,6 +1,6 @@
 // Package gateway is oidclab's embedded Kong-compatible gateway: a decK configuration compiled
-// into Kong's router, a plugin chain per route and a reverse proxy, with Kong's error bodies,
-// forwarded headers and admin API shapes.
+// into Kong's router, a plugin chain per route and a reverse proxy, with Kong's error bodies
+// and forwarded headers. Package gateway/admin serves Kong's Admin API over it.
 package gateway
 
 import (

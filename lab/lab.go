@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/admin"
 	"github.com/oidclab/oidclab/gateway/deck"
 	"github.com/oidclab/oidclab/lab/tutorial"
 	"github.com/oidclab/oidclab/okta/emulator"
@@ -128,7 +129,7 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 
 	l.serve(l.gw, proxyLn)
 	if adminLn != nil {
-		l.serve(l.gw.Admin(), adminLn)
+		l.serve(admin.New(l.gw, admin.Options{Logger: l.log}), adminLn)
 	}
 	if public != nil {
 		l.serve(gateway.WithListenerScheme(l.gw, "https"), public)

@@ -54,3 +54,25 @@ plugins:
 	//   - routes.0.service (line 8): service "example-servcie" not found
 	//   - plugins.0.name (line 10): plugin "openid-connect" is not supported by oidclab: no plugins are supported yet
 }
+
+func ExampleRedact() {
+	const file = `_format_version: "3.0"
+plugins:
+  - name: openid-connect
+    config:
+      issuer: http://127.0.0.1:9000/oauth2/default
+      client_id: [oidclab]
+      client_secret: [s3cret]
+`
+	cfg, err := deck.Load(strings.NewReader(file), "kong.yaml", deck.Options{Plugins: []string{"openid-connect"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	shown := deck.Redact(cfg).Plugins[0].Config
+	fmt.Println(shown["client_id"], shown["client_secret"], shown["issuer"])
+	fmt.Println(cfg.Plugins[0].Config["client_secret"]) // the original keeps the secret
+	// Output:
+	// [oidclab] [<redacted>] http://127.0.0.1:9000/oauth2/default
+	// [s3cret]
+}

@@ -16,7 +16,7 @@ import (
 // plugins, routes without a service, plugins on a service and route together) at the top level.
 // Every field is written, with ids, so Load reads it back to an equal Config (positions aside)
 // and decK/Kong read it as the same entities. Plugin config is written as is: it holds the
-// client secret, as a decK file for Kong must; callers that display configs redact first.
+// client secret, as a decK file for Kong must; callers that display configs Redact first.
 func (c *Config) Marshal() ([]byte, error) {
 	root := mapping()
 	root.add("_format_version", str(FormatVersion))

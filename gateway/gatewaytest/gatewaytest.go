@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/admin"
 	"github.com/oidclab/oidclab/gateway/deck"
 )
 
@@ -67,9 +68,9 @@ func Start(t testing.TB, cfg *deck.Config, opts Options) *Gateway {
 	}
 	proxy := httptest.NewServer(handler)
 	t.Cleanup(proxy.Close)
-	admin := httptest.NewServer(gw.Admin())
-	t.Cleanup(admin.Close)
-	return &Gateway{Gateway: gw, URL: proxy.URL, AdminURL: admin.URL, Events: events}
+	adminSrv := httptest.NewServer(admin.New(gw, admin.Options{Logger: logger}))
+	t.Cleanup(adminSrv.Close)
+	return &Gateway{Gateway: gw, URL: proxy.URL, AdminURL: adminSrv.URL, Events: events}
 }
 
 // StartYAML loads a decK file from text (rendering ${{ env "DECK_X" }} from the test's

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/oidclab/oidclab/gateway/deck"
 )
 
 // Tokens is a token endpoint response (RFC 6749 5.1) as the session keeps it.
@@ -148,9 +150,9 @@ func scrub(s string, secrets []string) string {
 			// Too short to tell from ordinary words; blanking it would garble the message.
 			continue
 		}
-		s = strings.ReplaceAll(s, v, "[redacted]")
+		s = strings.ReplaceAll(s, v, deck.Redacted)
 		if enc := url.QueryEscape(v); enc != v {
-			s = strings.ReplaceAll(s, enc, "[redacted]")
+			s = strings.ReplaceAll(s, enc, deck.Redacted)
 		}
 	}
 	return s

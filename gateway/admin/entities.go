@@ -1,9 +1,9 @@
-package gateway
+package admin
 
 import (
 	"cmp"
-	"strings"
 
+	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/deck"
 )
 
@@ -89,9 +89,9 @@ func strPtr(s string) *string {
 	return &s
 }
 
-// entityView renders entities of one configuration, resolving names to ids.
+// entityView renders entities of one configuration, resolving names to ids; cfg is redacted.
 type entityView struct {
-	g   *Gateway
+	gw  *gateway.Gateway
 	cfg *deck.Config
 }
 
@@ -143,7 +143,7 @@ func findPlugin(cfg *deck.Config, id string) int {
 }
 
 func (v entityView) service(s deck.Service) serviceJSON {
-	ts := v.g.createdAt(s.ID)
+	ts := v.gw.CreatedAt(s.ID).Unix()
 	port := s.Port
 	if port == 0 {
 		port = 80
@@ -160,7 +160,7 @@ func (v entityView) service(s deck.Service) serviceJSON {
 }
 
 func (v entityView) route(r deck.Route) routeJSON {
-	ts := v.g.createdAt(r.ID)
+	ts := v.gw.CreatedAt(r.ID).Unix()
 	return routeJSON{
 		ID: r.ID, Name: strPtr(r.Name), CreatedAt: ts, UpdatedAt: ts,
 		Protocols: r.Protocols, Methods: r.Methods, Hosts: r.Hosts, Paths: r.Paths, Headers: r.Headers,
@@ -172,8 +172,8 @@ func (v entityView) route(r deck.Route) routeJSON {
 }
 
 func (v entityView) plugin(p deck.Plugin) pluginJSON {
-	ts := v.g.createdAt(p.ID)
-	cfg := redact(p.Config)
+	ts := v.gw.CreatedAt(p.ID).Unix()
+	cfg := p.Config
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
@@ -189,80 +189,15 @@ func (v entityView) plugin(p deck.Plugin) pluginJSON {
 	}
 }
 
-// Redacted replaces secret values in every admin API answer.
-const Redacted = "<redacted>"
-
-// isSecretKey reports config keys whose values are never shown: client_secret,
-// session_secret, and anything else named like a secret or a password.
-func isSecretKey(k string) bool {
-	k = strings.ToLower(k)
-	return strings.Contains(k, "secret") || strings.Contains(k, "password")
-}
-
-// redact returns a copy of cfg with secret values replaced by Redacted (lists keep their
-// length so the shape stays recognisable).
-func redact(cfg map[string]any) map[string]any {
-	if cfg == nil {
-		return nil
-	}
-	out := make(map[string]any, len(cfg))
-	for k, v := range cfg {
-		if isSecretKey(k) && v != nil {
-			out[k] = redactValue(v)
-			continue
-		}
-		out[k] = redactNested(v)
-	}
-	return out
-}
-
-func redactNested(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		return redact(v)
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = redactNested(x)
-		}
-		return out
-	}
-	return v
-}
-
-func redactValue(v any) any {
-	switch v := v.(type) {
-	case []any:
-		out := make([]any, len(v))
-		for i := range v {
-			out[i] = Redacted
-		}
-		return out
-	case []string:
-		out := make([]any, len(v))
-		for i := range v {
-			out[i] = Redacted
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k := range v {
-			out[k] = Redacted
-		}
-		return out
-	}
-	return Redacted
-}
-
 // unredact puts back, into a config about to be saved, the secret values a client sent back
-// still redacted (a GET-modify-PATCH round trip): "<redacted>" is never a real secret.
+// still redacted (a GET-modify-PATCH round trip): deck.Redacted is never a real secret.
 func unredact(next, prev map[string]any) {
 	for k, v := range next {
 		old, had := prev[k]
 		if !had {
 			continue
 		}
-		if isSecretKey(k) && isRedacted(v) {
+		if deck.IsSecretField(k) && deck.IsRedacted(v) {
 			next[k] = old
 			continue
 		}
@@ -272,19 +207,4 @@ func unredact(next, prev map[string]any) {
 			}
 		}
 	}
-}
-
-func isRedacted(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return v == Redacted
-	case []any:
-		for _, x := range v {
-			if x != Redacted {
-				return false
-			}
-		}
-		return len(v) > 0
-	}
-	return false
 }

@@ -1,4 +1,4 @@
-package gateway
+package admin
 
 import (
 	"encoding/json"
@@ -11,17 +11,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/deck"
 )
 
 // checkedFactory requires config.issuer, like a real plugin validating its config.
-func checkedFactory(p deck.Plugin, _ PluginEnv) (Plugin, error) {
+func checkedFactory(p deck.Plugin, _ gateway.PluginEnv) (gateway.Plugin, error) {
 	if s, _ := p.Config["issuer"].(string); s == "" {
 		errs := &deck.Errors{}
 		errs.Add("config.issuer", 0, "required field missing")
 		return nil, errs
 	}
-	return tagPlugin{tag: p.Name}, nil
+	return passPlugin{}, nil
 }
 
 type adminClient struct {
@@ -57,14 +58,14 @@ func (c adminClient) call(method, path, ctype, body string) (int, map[string]any
 	return resp.StatusCode, m
 }
 
-func newAdminFixture(t *testing.T) (*Gateway, adminClient) {
+func newAdminFixture(t *testing.T) (*gateway.Gateway, adminClient) {
 	t.Helper()
 	cfg := &deck.Config{
 		Services: []deck.Service{svc("example-service")},
 		Routes:   []deck.Route{route("example-route", func(r *deck.Route) { r.Service = "example-service"; r.Paths = []string{"/anything"} })},
 	}
-	g := newTestGateway(t, cfg, Options{Plugins: Plugins{"openid-connect": checkedFactory}})
-	srv := httptest.NewServer(g.Admin())
+	g := newTestGateway(t, cfg, gateway.Options{Plugins: gateway.Plugins{"openid-connect": checkedFactory}})
+	srv := httptest.NewServer(New(g, Options{}))
 	t.Cleanup(srv.Close)
 	return g, adminClient{t: t, base: srv.URL}
 }
@@ -119,8 +120,8 @@ func TestAdminPluginLifecycle(t *testing.T) {
 	}
 	id := p["id"].(string)
 	cfg := p["config"].(map[string]any)
-	if !reflect.DeepEqual(cfg["client_secret"], []any{Redacted}) || cfg["session_secret"] != Redacted ||
-		cfg["nested"].(map[string]any)["password"] != Redacted || cfg["nested"].(map[string]any)["keep"] != float64(1) {
+	if !reflect.DeepEqual(cfg["client_secret"], []any{deck.Redacted}) || cfg["session_secret"] != deck.Redacted ||
+		cfg["nested"].(map[string]any)["password"] != deck.Redacted || cfg["nested"].(map[string]any)["keep"] != float64(1) {
 		t.Errorf("create answer not redacted: %v", cfg)
 	}
 	for _, path := range []string{"/plugins/" + id, "/plugins", "/services/example-service/plugins"} {
@@ -190,7 +191,7 @@ func TestAdminFormEncodedPlugin(t *testing.T) {
 
 // typedFactory wants the types Kong's schema would give: an integer, a number, booleans in a
 // list, a string, and a value that may be null.
-func typedFactory(p deck.Plugin, _ PluginEnv) (Plugin, error) {
+func typedFactory(p deck.Plugin, _ gateway.PluginEnv) (gateway.Plugin, error) {
 	errs := &deck.Errors{}
 	if _, ok := p.Config["timeout"].(int); !ok {
 		errs.Add("config.timeout", 0, "expected an integer, got %#v", p.Config["timeout"])
@@ -213,14 +214,14 @@ func typedFactory(p deck.Plugin, _ PluginEnv) (Plugin, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	return tagPlugin{tag: p.Name}, nil
+	return passPlugin{}, nil
 }
 
 // TestAdminFormValuesTakeThePluginsTypes: form values are strings; the admin API gives them the
 // types the plugin asks for, as Kong's schema coercion does, and leaves strings it accepts alone.
 func TestAdminFormValuesTakeThePluginsTypes(t *testing.T) {
-	g := newTestGateway(t, &deck.Config{Services: []deck.Service{svc("s")}}, Options{Plugins: Plugins{"typed": typedFactory}})
-	srv := httptest.NewServer(g.Admin())
+	g := newTestGateway(t, &deck.Config{Services: []deck.Service{svc("s")}}, gateway.Options{Plugins: gateway.Plugins{"typed": typedFactory}})
+	srv := httptest.NewServer(New(g, Options{}))
 	t.Cleanup(srv.Close)
 	c := adminClient{t: t, base: srv.URL}
 	form := url.Values{
@@ -530,8 +531,8 @@ func TestAdminNestedListsOfAnUnnamedService(t *testing.T) {
 		Routes:   []deck.Route{route("loose", func(r *deck.Route) { r.Service = ""; r.Paths = []string{"/x"} })},
 		Plugins:  []deck.Plugin{{Name: "p", Enabled: true}},
 	}
-	g := newTestGateway(t, cfg, Options{Plugins: Plugins{"p": tagFactory}})
-	srv := httptest.NewServer(g.Admin())
+	g := newTestGateway(t, cfg, gateway.Options{Plugins: gateway.Plugins{"p": tagFactory}})
+	srv := httptest.NewServer(New(g, Options{}))
 	t.Cleanup(srv.Close)
 	c := adminClient{t: t, base: srv.URL}
 	id := g.Config().Services[0].ID
@@ -562,5 +563,29 @@ func TestAdminBodyTooLarge(t *testing.T) {
 		if status, resp := c.call("POST", "/config", ct, body); status != 413 {
 			t.Errorf("config as %s: %d %v", ct, status, resp)
 		}
+	}
+}
+
+// TestAdminSecretRecordRoundTrip: a secret held in a record (client_jwk) is shown with its keys
+// and every value redacted, and sending that record back in a PATCH keeps the stored one.
+func TestAdminSecretRecordRoundTrip(t *testing.T) {
+	g, c := newAdminFixture(t)
+	status, p := c.call("POST", "/plugins", "application/json",
+		`{"name":"openid-connect","config":{"issuer":"x","client_jwk":{"kty":"RSA","d":"priv4te"},"https_proxy_authorization":"Basic cHc6cHc="}}`)
+	if status != 201 {
+		t.Fatalf("create: %d %v", status, p)
+	}
+	cfg := p["config"].(map[string]any)
+	if !reflect.DeepEqual(cfg["client_jwk"], map[string]any{"kty": deck.Redacted, "d": deck.Redacted}) || cfg["https_proxy_authorization"] != deck.Redacted {
+		t.Errorf("not redacted: %v", cfg)
+	}
+	id := p["id"].(string)
+	back, _ := json.Marshal(map[string]any{"config": cfg})
+	if status, p := c.call("PATCH", "/plugins/"+id, "application/json", string(back)); status != 200 {
+		t.Fatalf("patch: %d %v", status, p)
+	}
+	saved := g.Config().Plugins[0].Config
+	if !reflect.DeepEqual(saved["client_jwk"], map[string]any{"kty": "RSA", "d": "priv4te"}) || saved["https_proxy_authorization"] != "Basic cHc6cHc=" {
+		t.Errorf("round trip lost a secret: %v", saved)
 	}
 }

@@ -1,4 +1,8 @@
-package gateway
+// Package admin is Kong's Admin API (DB-less flavour) over an oidclab gateway: read services,
+// routes and plugins; create, patch and delete plugins; replace the whole configuration with
+// POST /config. Answers have Kong 3.x's shapes, status codes and error bodies, so tools written
+// against Kong read them unchanged; secret plugin config fields are shown as deck.Redacted.
+package admin
 
 import (
 	"bytes"
@@ -9,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net"
 	"net/http"
@@ -19,42 +24,60 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/deck"
 )
 
 // adminMaxBody caps admin request bodies; POST /config gets the decK loader's own limit.
 const adminMaxBody = 1 << 20
 
-// Admin returns Kong's Admin API for this gateway (DB-less flavour): read services, routes and
-// plugins; create, patch and delete plugins; replace the whole configuration with POST /config.
-// Every change is applied with Apply's guarantees. Secret-bearing config fields are redacted in
-// every answer. Serve it on loopback only: it can change what the gateway does.
-func (g *Gateway) Admin() http.Handler {
+// msgUnexpected is Kong's body text for a 500.
+const msgUnexpected = "An unexpected error occurred"
+
+// Options configure the admin API. The zero value works: logs discarded.
+type Options struct {
+	Logger *slog.Logger
+}
+
+type api struct {
+	gw      *gateway.Gateway
+	log     *slog.Logger
+	plugins gateway.Plugins
+}
+
+// New returns the admin API of gw. Every change is applied with gw.Apply's guarantees (all
+// problems reported at once, the running configuration untouched on error, requests in flight
+// unaffected). Serve it on loopback only: it can change what the gateway does. Requests a web
+// page makes (cross-site forms, DNS rebinding) are refused with 403.
+func New(gw *gateway.Gateway, opts Options) http.Handler {
+	a := &api{gw: gw, log: opts.Logger, plugins: gw.Plugins()}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", g.adminRoot)
-	mux.HandleFunc("GET /status", g.adminStatus)
+	mux.HandleFunc("GET /{$}", a.root)
+	mux.HandleFunc("GET /status", a.status)
 
-	mux.HandleFunc("GET /services", g.adminListServices)
-	mux.HandleFunc("GET /services/{service}", g.adminGetService)
-	mux.HandleFunc("GET /services/{service}/routes", g.adminListRoutes)
-	mux.HandleFunc("GET /services/{service}/plugins", g.adminListPlugins)
-	mux.HandleFunc("POST /services/{service}/plugins", g.adminCreatePlugin)
+	mux.HandleFunc("GET /services", a.listServices)
+	mux.HandleFunc("GET /services/{service}", a.getService)
+	mux.HandleFunc("GET /services/{service}/routes", a.listRoutes)
+	mux.HandleFunc("GET /services/{service}/plugins", a.listPlugins)
+	mux.HandleFunc("POST /services/{service}/plugins", a.createPlugin)
 
-	mux.HandleFunc("GET /routes", g.adminListRoutes)
-	mux.HandleFunc("GET /routes/{route}", g.adminGetRoute)
-	mux.HandleFunc("GET /routes/{route}/plugins", g.adminListPlugins)
-	mux.HandleFunc("POST /routes/{route}/plugins", g.adminCreatePlugin)
+	mux.HandleFunc("GET /routes", a.listRoutes)
+	mux.HandleFunc("GET /routes/{route}", a.getRoute)
+	mux.HandleFunc("GET /routes/{route}/plugins", a.listPlugins)
+	mux.HandleFunc("POST /routes/{route}/plugins", a.createPlugin)
 
-	mux.HandleFunc("GET /plugins", g.adminListPlugins)
-	mux.HandleFunc("POST /plugins", g.adminCreatePlugin)
-	mux.HandleFunc("GET /plugins/enabled", g.adminEnabledPlugins)
-	mux.HandleFunc("GET /plugins/{id}", g.adminGetPlugin)
-	mux.HandleFunc("PATCH /plugins/{id}", g.adminPatchPlugin)
-	mux.HandleFunc("DELETE /plugins/{id}", g.adminDeletePlugin)
+	mux.HandleFunc("GET /plugins", a.listPlugins)
+	mux.HandleFunc("POST /plugins", a.createPlugin)
+	mux.HandleFunc("GET /plugins/enabled", a.enabledPlugins)
+	mux.HandleFunc("GET /plugins/{id}", a.getPlugin)
+	mux.HandleFunc("PATCH /plugins/{id}", a.patchPlugin)
+	mux.HandleFunc("DELETE /plugins/{id}", a.deletePlugin)
 
-	mux.HandleFunc("POST /config", g.adminPostConfig)
+	mux.HandleFunc("POST /config", a.postConfig)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if why := browserForgery(r); why != "" {
@@ -93,7 +116,7 @@ func browserForgery(r *http.Request) string {
 	}
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		if ap, err := netip.ParseAddrPort(a.String()); err == nil && ap.Addr().IsLoopback() {
-			host, _ := splitHostPort(r.Host)
+			host := hostOf(r.Host)
 			if _, err := netip.ParseAddr(host); err != nil && host != "localhost" && host != "" {
 				return "admin API: refusing Host " + strconv.Quote(truncate(r.Host, 100)) +
 					" on a loopback listener (a name that resolves to this machine can be a web page's); use an IP address or localhost"
@@ -101,6 +124,15 @@ func browserForgery(r *http.Request) string {
 		}
 	}
 	return ""
+}
+
+// hostOf is the lower-cased host of a Host header value, without port or IPv6 brackets.
+func hostOf(hostport string) string {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+	}
+	return strings.ToLower(host)
 }
 
 func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
@@ -121,7 +153,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status, b = http.StatusInternalServerError, []byte(`{"message":"An unexpected error occurred"}`)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Server", ServerHeader)
+	w.Header().Set("Server", gateway.ServerHeader)
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }
@@ -145,33 +177,29 @@ func writeBadRequest(w http.ResponseWriter, msg string) {
 	writeJSON(w, http.StatusBadRequest, map[string]string{"message": msg})
 }
 
-func (g *Gateway) createdAt(id string) int64 {
-	v, _ := g.created.LoadOrStore(id, time.Now().Unix())
-	return v.(int64)
+// view renders the configuration being served, secrets redacted.
+func (a *api) view() entityView {
+	return entityView{gw: a.gw, cfg: deck.Redact(a.gw.Config())}
 }
 
-func (g *Gateway) view() entityView {
-	return entityView{g: g, cfg: g.current.Load().cfg}
-}
-
-func (g *Gateway) adminRoot(w http.ResponseWriter, r *http.Request) {
+func (a *api) root(w http.ResponseWriter, r *http.Request) {
 	host, _ := os.Hostname()
 	available := map[string]any{}
-	for _, n := range g.plugins.Names() {
-		available[n] = map[string]any{"version": ServerHeader[len("kong/"):], "priority": nil}
+	for _, n := range a.plugins.Names() {
+		available[n] = map[string]any{"version": gateway.ServerHeader[len("kong/"):], "priority": nil}
 	}
 	var enabled []string
-	for _, p := range g.current.Load().cfg.Plugins {
+	for _, p := range a.gw.Config().Plugins {
 		if !slices.Contains(enabled, p.Name) {
 			enabled = append(enabled, p.Name)
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"tagline":     "Welcome to kong",
-		"version":     strings.TrimPrefix(ServerHeader, "kong/"),
+		"version":     strings.TrimPrefix(gateway.ServerHeader, "kong/"),
 		"edition":     "community",
 		"hostname":    host,
-		"node_id":     g.nodeID,
+		"node_id":     a.gw.NodeID(),
 		"lua_version": "none (oidclab, " + runtime.Version() + ")",
 		"plugins": map[string]any{
 			"available_on_server": available,
@@ -181,43 +209,45 @@ func (g *Gateway) adminRoot(w http.ResponseWriter, r *http.Request) {
 			"database":      "off",
 			"role":          "traditional",
 			"router_flavor": "traditional_compatible",
-			"trusted_ips":   g.trustedStrings(),
+			"trusted_ips":   a.trustedStrings(),
 		},
 	})
 }
 
-func (g *Gateway) trustedStrings() []string {
-	out := make([]string, len(g.trusted))
-	for i, p := range g.trusted {
+func (a *api) trustedStrings() []string {
+	trusted := a.gw.TrustedIPs()
+	out := make([]string, len(trusted))
+	for i, p := range trusted {
 		out[i] = p.String()
 	}
 	return out
 }
 
-// adminStatus reports what the gateway measures in Kong's /status shape. Fields oidclab cannot
+// status reports what the gateway measures in Kong's /status shape. Fields oidclab cannot
 // measure (nginx connection states, shared dict memory) are left out rather than invented.
-func (g *Gateway) adminStatus(w http.ResponseWriter, r *http.Request) {
+func (a *api) status(w http.ResponseWriter, r *http.Request) {
+	stats := a.gw.Stats()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"database": map[string]any{"reachable": true},
 		"server": map[string]any{
-			"total_requests": g.requests.Load(),
+			"total_requests": stats.Requests,
 			// Not Kong's connections_active (client connections, idle ones included): oidclab
 			// counts requests being served, and says so.
-			"requests_in_flight": g.inflight.Load(),
+			"requests_in_flight": stats.InFlight,
 		},
-		"configuration_hash": g.configHash(),
+		"configuration_hash": a.configHash(),
 	})
 }
 
 // configHash is Kong's DB-less configuration_hash: 32 hex characters identifying the config.
-func (g *Gateway) configHash() string {
-	b, _ := json.Marshal(g.current.Load().cfg)
+func (a *api) configHash() string {
+	b, _ := json.Marshal(a.gw.Config())
 	sum := md5.Sum(b)
 	return hex.EncodeToString(sum[:])
 }
 
-func (g *Gateway) adminListServices(w http.ResponseWriter, r *http.Request) {
-	v := g.view()
+func (a *api) listServices(w http.ResponseWriter, r *http.Request) {
+	v := a.view()
 	out := list[serviceJSON]{Data: []serviceJSON{}}
 	for _, s := range v.cfg.Services {
 		out.Data = append(out.Data, v.service(s))
@@ -225,8 +255,8 @@ func (g *Gateway) adminListServices(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (g *Gateway) adminGetService(w http.ResponseWriter, r *http.Request) {
-	v := g.view()
+func (a *api) getService(w http.ResponseWriter, r *http.Request) {
+	v := a.view()
 	s := findService(v.cfg, r.PathValue("service"))
 	if s == nil {
 		writeNotFound(w)
@@ -257,8 +287,8 @@ func pathScope(w http.ResponseWriter, r *http.Request, cfg *deck.Config) (svc *d
 // empty ref (no service, no route) names none, unnamed ones included.
 func refersTo(ref, name, id string) bool { return ref != "" && (ref == name || ref == id) }
 
-func (g *Gateway) adminListRoutes(w http.ResponseWriter, r *http.Request) {
-	v := g.view()
+func (a *api) listRoutes(w http.ResponseWriter, r *http.Request) {
+	v := a.view()
 	svc, _, ok := pathScope(w, r, v.cfg)
 	if !ok {
 		return
@@ -273,8 +303,8 @@ func (g *Gateway) adminListRoutes(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (g *Gateway) adminGetRoute(w http.ResponseWriter, r *http.Request) {
-	v := g.view()
+func (a *api) getRoute(w http.ResponseWriter, r *http.Request) {
+	v := a.view()
 	rt := findRoute(v.cfg, r.PathValue("route"))
 	if rt == nil {
 		writeNotFound(w)
@@ -283,8 +313,8 @@ func (g *Gateway) adminGetRoute(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v.route(*rt))
 }
 
-func (g *Gateway) adminListPlugins(w http.ResponseWriter, r *http.Request) {
-	v := g.view()
+func (a *api) listPlugins(w http.ResponseWriter, r *http.Request) {
+	v := a.view()
 	svc, rt, ok := pathScope(w, r, v.cfg)
 	if !ok {
 		return
@@ -302,12 +332,12 @@ func (g *Gateway) adminListPlugins(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (g *Gateway) adminEnabledPlugins(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"enabled_plugins": g.plugins.Names()})
+func (a *api) enabledPlugins(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"enabled_plugins": a.plugins.Names()})
 }
 
-func (g *Gateway) adminGetPlugin(w http.ResponseWriter, r *http.Request) {
-	v := g.view()
+func (a *api) getPlugin(w http.ResponseWriter, r *http.Request) {
+	v := a.view()
 	i := findPlugin(v.cfg, r.PathValue("id"))
 	if i < 0 {
 		writeNotFound(w)
@@ -324,14 +354,14 @@ type inputError struct{ problems []deck.Problem }
 
 func (e *inputError) Error() string { return fmt.Sprintf("%d problems", len(e.problems)) }
 
-func (g *Gateway) adminCreatePlugin(w http.ResponseWriter, r *http.Request) {
+func (a *api) createPlugin(w http.ResponseWriter, r *http.Request) {
 	in, err := readEntityBody(w, r)
 	if err != nil {
 		writeBodyError(w, err)
 		return
 	}
 	var id, path string
-	err = g.Update(func(cfg *deck.Config) error {
+	err = a.gw.Update(func(cfg *deck.Config) error {
 		p := deck.Plugin{Enabled: true, Protocols: deck.DefaultPluginProtocols()}
 		if ref := r.PathValue("service"); ref != "" {
 			s := findService(cfg, ref)
@@ -351,7 +381,7 @@ func (g *Gateway) adminCreatePlugin(w http.ResponseWriter, r *http.Request) {
 			return &inputError{probs}
 		}
 		if in.form {
-			g.coerceFormConfig(&p, in.fields)
+			a.coerceFormConfig(&p, in.fields)
 		}
 		if p.ID == "" {
 			p.ID = deck.NewID()
@@ -365,14 +395,14 @@ func (g *Gateway) adminCreatePlugin(w http.ResponseWriter, r *http.Request) {
 		cfg.Plugins = append(cfg.Plugins, p)
 		return nil
 	})
-	if g.answerUpdateError(w, err, path) {
+	if a.answerUpdateError(w, err, path) {
 		return
 	}
-	v := g.view()
+	v := a.view()
 	writeJSON(w, http.StatusCreated, v.plugin(v.cfg.Plugins[findPlugin(v.cfg, id)]))
 }
 
-func (g *Gateway) adminPatchPlugin(w http.ResponseWriter, r *http.Request) {
+func (a *api) patchPlugin(w http.ResponseWriter, r *http.Request) {
 	in, err := readEntityBody(w, r)
 	if err != nil {
 		writeBodyError(w, err)
@@ -380,7 +410,7 @@ func (g *Gateway) adminPatchPlugin(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	var path string
-	err = g.Update(func(cfg *deck.Config) error {
+	err = a.gw.Update(func(cfg *deck.Config) error {
 		i := findPlugin(cfg, id)
 		if i < 0 {
 			return errNotFound
@@ -390,21 +420,21 @@ func (g *Gateway) adminPatchPlugin(w http.ResponseWriter, r *http.Request) {
 			return &inputError{probs}
 		}
 		if in.form {
-			g.coerceFormConfig(&cfg.Plugins[i], in.fields)
+			a.coerceFormConfig(&cfg.Plugins[i], in.fields)
 		}
 		cfg.Plugins[i].ID = id // the id is not patchable
 		return nil
 	})
-	if g.answerUpdateError(w, err, path) {
+	if a.answerUpdateError(w, err, path) {
 		return
 	}
-	v := g.view()
+	v := a.view()
 	writeJSON(w, http.StatusOK, v.plugin(v.cfg.Plugins[findPlugin(v.cfg, id)]))
 }
 
-func (g *Gateway) adminDeletePlugin(w http.ResponseWriter, r *http.Request) {
+func (a *api) deletePlugin(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	err := g.Update(func(cfg *deck.Config) error {
+	err := a.gw.Update(func(cfg *deck.Config) error {
 		i := findPlugin(cfg, id)
 		if i < 0 {
 			return errNotFound
@@ -417,7 +447,7 @@ func (g *Gateway) adminDeletePlugin(w http.ResponseWriter, r *http.Request) {
 		writeNotFound(w)
 		return
 	}
-	if g.answerUpdateError(w, err, "") {
+	if a.answerUpdateError(w, err, "") {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -425,7 +455,7 @@ func (g *Gateway) adminDeletePlugin(w http.ResponseWriter, r *http.Request) {
 
 // answerUpdateError writes the answer for a failed Update and reports whether it did. Problems
 // under entityPath are shown relative to the entity, as Kong's field errors are.
-func (g *Gateway) answerUpdateError(w http.ResponseWriter, err error, entityPath string) bool {
+func (a *api) answerUpdateError(w http.ResponseWriter, err error, entityPath string) bool {
 	if err == nil {
 		return false
 	}
@@ -442,6 +472,7 @@ func (g *Gateway) answerUpdateError(w http.ResponseWriter, err error, entityPath
 		writeJSON(w, http.StatusBadRequest, schemaViolation(de.Problems, entityPath))
 		return true
 	}
+	a.log.Error("admin API: configuration change failed", "error", err)
 	writeJSON(w, http.StatusInternalServerError, map[string]string{"message": msgUnexpected})
 	return true
 }
@@ -501,18 +532,18 @@ func setField(fields map[string]any, path, msg string) {
 	m[last] = msg
 }
 
-func (g *Gateway) adminPostConfig(w http.ResponseWriter, r *http.Request) {
+func (a *api) postConfig(w http.ResponseWriter, r *http.Request) {
 	body, err := readConfigBody(r)
 	if err != nil {
 		writeBodyError(w, err)
 		return
 	}
-	opts := g.plugins.LoadOptions()
+	opts := a.plugins.LoadOptions()
 	// Kong's /config does not render templates; refuse to read this process's environment.
 	opts.LookupEnv = func(string) (string, bool) { return "", false }
 	cfg, err := deck.Load(bytes.NewReader(body), "admin API", opts)
 	if err == nil {
-		err = g.Apply(cfg)
+		err = a.gw.Apply(cfg)
 	}
 	if err != nil {
 		de, ok := errors.AsType[*deck.Errors](err)
@@ -530,7 +561,7 @@ func (g *Gateway) adminPostConfig(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	v := g.view()
+	v := a.view()
 	services, routes, plugins := map[string]any{}, map[string]any{}, map[string]any{}
 	for _, s := range v.cfg.Services {
 		services[s.ID] = v.service(s)

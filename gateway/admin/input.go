@@ -1,4 +1,4 @@
-package gateway
+package admin
 
 import (
 	"cmp"
@@ -213,14 +213,14 @@ func asStrings(v any) ([]string, bool) {
 // the form sent is tried as an integer, a number, a boolean, and (when empty) null, as Kong
 // reads an empty form value, and the first the plugin accepts there without any new problem is
 // kept. A string only a string fits (a numeric client id) stays a string.
-func (g *Gateway) coerceFormConfig(p *deck.Plugin, form map[string]any) {
+func (a *api) coerceFormConfig(p *deck.Plugin, form map[string]any) {
 	sent, _ := form["config"].(map[string]any)
 	if len(sent) == 0 || p.Config == nil {
 		return
 	}
 	problems := func() map[string]bool {
 		at := map[string]bool{}
-		if de, ok := errors.AsType[*deck.Errors](g.plugins.Check(*p)); ok {
+		if de, ok := errors.AsType[*deck.Errors](a.plugins.Check(*p)); ok {
 			for _, prob := range de.Problems {
 				at[prob.Path] = true
 			}
