@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,8 +24,6 @@ import (
 	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/deck"
 )
-
-func init() { subcommands = append(subcommands, newUpCmd) }
 
 // upOptions are the flags of `oidclab up`.
 type upOptions struct {
@@ -94,12 +91,10 @@ Serves until interrupted (Ctrl-C or SIGTERM), then lets in-flight requests finis
 
   # From standard input, machine-readable readiness on stdout
   cat kong.yaml | oidclab up -c - --json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			opts.Plugins = plugins()
-			return upRun(ctx, opts)
+			return upRun(cmd.Context(), opts)
 		},
 	}
 	addUpFlags(cmd.Flags(), opts)
