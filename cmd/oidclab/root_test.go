@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -219,5 +220,21 @@ func TestCommandsStopWithTheContext(t *testing.T) {
 				t.Fatal("still running 30s after the context ended")
 			}
 		})
+	}
+}
+
+// TestUnknownCommandProcess: the real binary exits 2 for an unknown command asked for help,
+// the way a script sees it.
+func TestUnknownCommandProcess(t *testing.T) {
+	cmd := exec.Command(oidclabBinary(t), "kong", "apply", "--help")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != int(exitUsage) {
+		t.Fatalf("exit: %v, want status %d\nstderr: %s", err, exitUsage, &stderr)
+	}
+	if stdout.Len() != 0 || !strings.Contains(stderr.String(), `unknown command "kong" for "oidclab"`) {
+		t.Errorf("stdout %q\nstderr %q", &stdout, &stderr)
 	}
 }
