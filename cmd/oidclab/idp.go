@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 
@@ -17,8 +15,6 @@ import (
 
 	"github.com/oidclab/oidclab/okta/emulator"
 )
-
-func init() { subcommands = append(subcommands, newIdpCmd) }
 
 // idpOptions are the flags of `oidclab idp`.
 type idpOptions struct {
@@ -99,11 +95,9 @@ Serves until interrupted (Ctrl-C or SIGTERM).`,
 
   # Users, apps, authorization servers and access policies from a file
   oidclab idp --config idp.yaml`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return idpRun(ctx, opts)
+			return idpRun(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()

@@ -20,11 +20,6 @@ import (
 	"github.com/oidclab/oidclab/okta/emulator/emulatortest"
 )
 
-func idpTestIO() (*ioStreams, *bytes.Buffer, *bytes.Buffer) {
-	var out, errOut bytes.Buffer
-	return &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, &out, &errOut
-}
-
 // TestIdpUsageErrors: every bad input exits 2 with a message that says what to change.
 func TestIdpUsageErrors(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -63,7 +58,7 @@ func TestIdpUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			io, _, errOut := idpTestIO()
+			io, _, _, errOut := testIOStreams()
 			if code := run(tt.args, io); code != int(exitUsage) {
 				t.Fatalf("exit %d, want 2; stderr:\n%s", code, errOut)
 			}
@@ -80,7 +75,7 @@ func TestIdpUsageErrors(t *testing.T) {
 // startIdp runs idpRun in-process and returns the announcement; the IdP stops with the test.
 func startIdp(t *testing.T, opts *idpOptions) (idpReady, *emulator.Server, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	io, out, errOut := idpTestIO()
+	io, _, out, errOut := testIOStreams()
 	opts.IO = io
 	if opts.Listen == "" {
 		opts.Listen = "127.0.0.1:0"

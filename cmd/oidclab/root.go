@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -31,9 +30,11 @@ explained hops are not buried in the access log.`,
 
   # Your own decK file
   oidclab up -c kong.yaml`,
-		Args:          cobra.NoArgs,
+		Args:          noArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// cobra leaves it at 0, which suggests only commands the typo is a prefix of.
+		SuggestionsMinimumDistance: 2,
 	}
 	// Bare `oidclab` runs the main job: `up` on the embedded defaults, opening the browser when
 	// a person is at the terminal.
@@ -47,9 +48,7 @@ explained hops are not buried in the access log.`,
 			// The walkthrough explains each hop itself; the access log would drown it.
 			upOpts.LogLevel = "warn"
 		}
-		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		return upRun(ctx, upOpts)
+		return upRun(cmd.Context(), upOpts)
 	}
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
@@ -59,40 +58,103 @@ explained hops are not buried in the access log.`,
 		return &usageError{err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
 
-	for _, newCmd := range subcommands {
-		root.AddCommand(newCmd(io))
+	root.AddCommand(
+		newUpCmd(io),
+		newIdpCmd(io),
+		newVersionCmd(io),
+	)
+	root.SetHelpCommand(newHelpCmd(root))
+	root.InitDefaultCompletionCmd()
+	// cobra's completion commands take no arguments, but say so with its plain errors (exit 1)
+	// and call a stray word on `completion bash` an unknown command.
+	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {
+		walkCommands(comp, func(c *cobra.Command) { c.Args = noArgs })
 	}
 	return root
 }
 
-// subcommands holds every command's constructor; each command's file registers itself in init,
-// so adding a command never touches this file.
-var subcommands []func(*ioStreams) *cobra.Command
+// newHelpCmd replaces cobra's help command, which shows the root's help, and exits 0, for a
+// topic that does not exist.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Args:  usageArgs(cobra.ArbitraryArgs),
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			target, _, err := root.Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []cobra.Completion
+			for _, sub := range target.Commands() {
+				if sub.IsAvailableCommand() {
+					out = append(out, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err == nil && len(rest) > 0 {
+				// Words Find could not place are the topic's arguments: as wrong here as there.
+				err = target.ValidateArgs(rest)
+			}
+			if err != nil {
+				return asUsageArgs(target, err)
+			}
+			target.InitDefaultHelpFlag()
+			return target.Help()
+		},
+	}
+}
+
+func walkCommands(c *cobra.Command, fn func(*cobra.Command)) {
+	fn(c)
+	for _, sub := range c.Commands() {
+		walkCommands(sub, fn)
+	}
+}
 
 // run executes the CLI and maps the outcome to an exit code; the only place errors are printed.
+// The one signal-aware context it makes is every command's cmd.Context().
 func run(args []string, io *ioStreams) int {
-	root := newRootCmd(io)
-	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := root.ExecuteContext(ctx)
+	go func() {
+		// Once the first signal asked for a shutdown, the next one kills a shutdown that hangs.
+		<-ctx.Done()
+		stop()
+	}()
+	return runContext(ctx, args, io)
+}
+
+// runContext is run under a context the caller controls (tests cancel it).
+func runContext(ctx context.Context, args []string, io *ioStreams) int {
+	err := execute(ctx, newRootCmd(io), args)
 	if err != nil && !errors.Is(err, errSilent) {
 		fmt.Fprintln(io.ErrOut, "oidclab: "+err.Error())
 	}
-	code := exitCodeFor(err)
-	if err != nil && code == exitFailure && isCobraUsage(err) {
-		code = exitUsage
-	}
-	return int(code)
+	return int(exitCodeFor(err))
 }
 
-// isCobraUsage recognises cobra's own argument errors (unknown command, wrong arg count).
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "invalid argument"} {
-		if strings.Contains(msg, p) {
-			return true
+// execute runs root on args. cobra answers --help before it checks arguments, so
+// `oidclab kong apply --help` would print the root's help and succeed; the help function
+// checks them first and turns the request into the usage error the same line without --help
+// gets.
+func execute(ctx context.Context, root *cobra.Command, args []string) error {
+	var refused error
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, helpArgs []string) {
+		// Flags are parsed by now: what is left is what the command would be given.
+		if err := c.ValidateArgs(c.Flags().Args()); err != nil {
+			refused = err
+			return
 		}
+		help(c, helpArgs)
+	})
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		return err
 	}
-	return false
+	return refused
 }

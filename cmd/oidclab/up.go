@@ -14,8 +14,6 @@ import (
 	"github.com/oidclab/oidclab/lab"
 )
 
-func init() { subcommands = append(subcommands, newUpCmd) }
-
 // upOptions are the flags of `oidclab up`.
 type upOptions struct {
 	IO *ioStreams
@@ -64,7 +62,7 @@ Serves until interrupted (Ctrl-C or SIGTERM), then lets in-flight requests finis
 
   # From standard input, machine-readable readiness on stdout
   cat kong.yaml | oidclab up -c - --json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return upRun(cmd.Context(), opts)
 		},

@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, newVersionCmd) }
-
 type versionOptions struct {
 	IO   *ioStreams
 	JSON bool
@@ -20,7 +18,7 @@ func newVersionCmd(io *ioStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the oidclab version",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return versionRun(opts)
 		},

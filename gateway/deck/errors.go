@@ -2,6 +2,7 @@ package deck
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +13,9 @@ type Problem struct {
 	Path    string // e.g. "services.0.routes.1.paths.0" or "plugins.0.config.issuer"
 	Line    int    // 1-based; 0 when unknown
 	Message string
+	// Err is the problem as a typed error when callers may act on its kind (an
+	// *UnsetVariableError); nil otherwise. Message says the same for people.
+	Err error
 }
 
 func (p Problem) String() string {
@@ -50,6 +54,49 @@ func (e *Errors) Error() string {
 		b.WriteString(p.String())
 	}
 	return b.String()
+}
+
+// Unwrap exposes the problems' typed errors to errors.Is and errors.As, e.g.
+//
+//	var unset *deck.UnsetVariableError
+//	if errors.As(err, &unset) { ... unset.Name ... }
+//
+// finds the first unset variable; UnsetVariables lists them all.
+func (e *Errors) Unwrap() []error {
+	var errs []error
+	for _, p := range e.Problems {
+		if p.Err != nil {
+			errs = append(errs, p.Err)
+		}
+	}
+	return errs
+}
+
+// UnsetVariableError is an ${{ env "DECK_X" }} in a state file whose variable is not set.
+// Its text is decK's own.
+type UnsetVariableError struct {
+	Name string // DECK_X
+}
+
+func (e *UnsetVariableError) Error() string {
+	return fmt.Sprintf("environment variable '%s' present in state file but not set", e.Name)
+}
+
+// UnsetVariables names every unset variable err reports, in the order of the file; none when
+// err is not a *Errors.
+func UnsetVariables(err error) []string {
+	var de *Errors
+	if !errors.As(err, &de) {
+		return nil
+	}
+	var names []string
+	for _, p := range de.Problems {
+		var u *UnsetVariableError
+		if errors.As(p.Err, &u) && !slices.Contains(names, u.Name) {
+			names = append(names, u.Name)
+		}
+	}
+	return names
 }
 
 // Add records a problem.

@@ -204,7 +204,7 @@ func PluginProblems(p Plugin, err error) []Problem {
 		if prob.Path != "" {
 			path += "." + prob.Path
 		}
-		out = append(out, Problem{Path: path, Line: line, Message: prob.Message})
+		out = append(out, Problem{Path: path, Line: line, Message: prob.Message, Err: prob.Err})
 	}
 	return out
 }

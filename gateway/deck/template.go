@@ -37,8 +37,17 @@ func errPrefix(name string) error {
 	return &envError{fmt.Sprintf("environment variables in the state file must be prefixed with '%s', found: '%s'", envPrefix, name)}
 }
 
-func errUnset(name string) error {
-	return &envError{fmt.Sprintf("environment variable '%s' present in state file but not set", name)}
+func errUnset(name string) error { return &UnsetVariableError{Name: name} }
+
+// envProblem is the Problem for an error of the env function, with decK's text and, for an
+// unset variable, the typed error callers look for.
+func envProblem(line int, err error) Problem {
+	p := Problem{Line: line, Message: err.Error()}
+	var unset *UnsetVariableError
+	if errors.As(err, &unset) {
+		p.Err = unset
+	}
+	return p
 }
 
 // lookupEnv resolves a variable the way decK's env function does: DECK_ prefix required, unset is
@@ -356,7 +365,7 @@ func checkEnvCalls(tree *parse.Tree, lookup func(string) (string, bool)) []Probl
 				}
 				if name != nil {
 					if _, err := lookupEnv(lookup, name.Text); err != nil {
-						problems = append(problems, Problem{Line: nodeLine(tree, c), Message: err.Error()})
+						problems = append(problems, envProblem(nodeLine(tree, c), err))
 					}
 				}
 				for _, arg := range c.Args {
@@ -413,7 +422,11 @@ func templateProblem(err error) Problem {
 	var ee *envError
 	if errors.As(err, &ee) {
 		// decK's own text, unchanged.
-		return Problem{Line: line, Message: ee.msg}
+		return envProblem(line, ee)
+	}
+	var unset *UnsetVariableError
+	if errors.As(err, &unset) {
+		return envProblem(line, unset)
 	}
 	msg = execContext.ReplaceAllString(msg, "")
 	// Our own instrumentation must never leak into a message.

@@ -47,20 +47,20 @@ func TestRender(t *testing.T) {
 		{
 			name:     "unset",
 			src:      "a: 1\n\nv: ${{ env \"DECK_NOPE\" }}\n",
-			problems: []Problem{{Line: 3, Message: "environment variable 'DECK_NOPE' present in state file but not set"}},
+			problems: []Problem{{Line: 3, Message: "environment variable 'DECK_NOPE' present in state file but not set", Err: &UnsetVariableError{Name: "DECK_NOPE"}}},
 		},
 		{
 			name: "every bad variable at once",
 			src:  "a: ${{ env \"X\" }}\nb: ${{ env \"DECK_HOST\" }}\nc: ${{ \"DECK_Y\" | env }}\n",
 			problems: []Problem{
 				{Line: 1, Message: "environment variables in the state file must be prefixed with 'DECK_', found: 'X'"},
-				{Line: 3, Message: "environment variable 'DECK_Y' present in state file but not set"},
+				{Line: 3, Message: "environment variable 'DECK_Y' present in state file but not set", Err: &UnsetVariableError{Name: "DECK_Y"}},
 			},
 		},
 		{
 			name:     "unset inside if is reported when run",
 			src:      "a: 1\n${{ if true }}\nb: ${{ env \"DECK_NOPE\" }}\n${{ end }}\n",
-			problems: []Problem{{Line: 3, Message: "environment variable 'DECK_NOPE' present in state file but not set"}},
+			problems: []Problem{{Line: 3, Message: "environment variable 'DECK_NOPE' present in state file but not set", Err: &UnsetVariableError{Name: "DECK_NOPE"}}},
 		},
 		{
 			name: "unset inside a false branch is fine",
