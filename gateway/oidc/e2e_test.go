@@ -264,8 +264,8 @@ func TestE2EPolicyEvaluationFailed(t *testing.T) {
 	if res == nil || res.Status != http.StatusUnauthorized {
 		t.Fatalf("want 401, got %+v", res)
 	}
-	ev := l.of(oidc.EventAuthFailed)
-	if len(ev) == 0 || !strings.Contains(ev[len(ev)-1].Explain, "access policy") {
+	ev := l.of(oidc.EventCallbackReceived)
+	if len(ev) == 0 || !strings.Contains(ev[len(ev)-1].Explain, "access policy") || ev[len(ev)-1].Reason != oidc.ReasonNoMatchingPolicy {
 		t.Errorf("explanation: %+v", ev)
 	}
 }
