@@ -226,10 +226,11 @@ func tokenReason(err error, idToken bool) gateway.Reason {
 		return ReasonTokenExpired
 	case "iat", "nbf":
 		switch {
-		case te.Skew > 0:
-			return ReasonClockSkew
 		case te.Skew < 0:
 			return ReasonTokenTooOld
+		case te.Skew > 0, te.Check == "nbf":
+			// go-oidc's own nbf check reports no skew, but it only fails on a future nbf.
+			return ReasonClockSkew
 		}
 		return ReasonClaimMissing
 	case "sub":
