@@ -31,31 +31,37 @@ func (g *Gateway) finish(w *statusWriter, r *http.Request, st *reqState) {
 			slog.String("request_id", st.info.RequestID),
 		)
 	}
-	g.bus.Publish(Event{
-		Time:      st.start,
-		Kind:      EventRequestFinished,
-		RequestID: st.info.RequestID,
-		Route:     route,
-		Service:   service,
-		Method:    r.Method,
-		Path:      st.path,
-		Status:    status,
-		Latency:   latency,
-	})
-	if st.errReason != "" {
+	by := st.answeredBy
+	switch {
+	case by != "":
+	case st.proxied:
+		by = AnsweredByUpstream
+	default:
+		// The route matched and the proxy never ran: a plugin wrote the answer itself.
+		by = AnsweredByPlugin
+	}
+	var message string
+	if st.reason == ReasonUpstreamUnreachable {
+		message = "upstream request failed"
 		g.log.LogAttrs(context.Background(), slog.LevelWarn, "upstream error",
 			slog.String("route", route), slog.String("request_id", st.info.RequestID),
-			slog.String("explain", st.errReason))
-		g.bus.Publish(Event{
-			Kind:      EventError,
-			RequestID: st.info.RequestID,
-			Route:     route,
-			Service:   service,
-			Method:    r.Method,
-			Path:      st.path,
-			Status:    status,
-			Message:   "upstream request failed",
-			Explain:   st.errReason,
-		})
+			slog.String("explain", st.explain))
 	}
+	// One event closes the request, failure included: a separate error event for the same
+	// request would make every consumer pair them up again.
+	g.bus.Publish(Event{
+		Time:       st.start,
+		Kind:       EventRequestFinished,
+		RequestID:  st.info.RequestID,
+		Route:      route,
+		Service:    service,
+		Method:     r.Method,
+		Path:       st.path,
+		Status:     status,
+		AnsweredBy: by,
+		Reason:     st.reason,
+		Latency:    latency,
+		Message:    message,
+		Explain:    st.explain,
+	})
 }

@@ -135,7 +135,7 @@ func TestPluginPanicIsAKong500AndAnEvent(t *testing.T) {
 	}
 	var explained bool
 	for len(events) > 0 {
-		if e := <-events; e.Kind == EventError && strings.Contains(e.Explain, "plugin bug") {
+		if e := <-events; e.Kind == EventRequestFinished && e.Reason == ReasonInternalError && strings.Contains(e.Explain, "plugin bug") {
 			explained = true
 		}
 	}

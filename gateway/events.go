@@ -21,8 +21,22 @@ const (
 // "upstream_unreachable", ...). Codes never change meaning; README lists them with their fixes.
 type Reason string
 
-// ReasonUpstreamUnreachable: the gateway could not get an answer from the service's upstream.
-const ReasonUpstreamUnreachable Reason = "upstream_unreachable"
+const (
+	// ReasonUpstreamUnreachable: the gateway could not get an answer from the service's upstream.
+	ReasonUpstreamUnreachable Reason = "upstream_unreachable"
+	// ReasonClientClosed: the client went away before the answer; nobody is at fault upstream.
+	ReasonClientClosed Reason = "client_closed"
+	// ReasonInternalError: a bug (a recovered panic, a step that cannot fail failed).
+	ReasonInternalError Reason = "internal_error"
+	// ReasonConfigInvalid: a configuration was rejected; the previous one stays in force.
+	ReasonConfigInvalid Reason = "config_invalid"
+	// ReasonNoRoute: no route matched the request.
+	ReasonNoRoute Reason = "no_route"
+	// ReasonNoService: the route has no service to proxy to.
+	ReasonNoService Reason = "no_service"
+	// ReasonHTTPSRequired: the route accepts https only.
+	ReasonHTTPSRequired Reason = "https_required"
+)
 
 // Answerer says who produced a response.
 type Answerer string

@@ -147,7 +147,7 @@ func (g *Gateway) Update(edit func(cfg *deck.Config) error) error {
 func (g *Gateway) applyLocked(cfg *deck.Config) error {
 	snap, err := g.compile(cfg)
 	if err != nil {
-		g.bus.Publish(Event{Kind: EventError, Message: "configuration rejected", Explain: err.Error()})
+		g.bus.Publish(Event{Kind: EventError, Reason: ReasonConfigInvalid, Message: "configuration rejected", Explain: err.Error()})
 		return err
 	}
 	g.current.Store(snap)

@@ -28,6 +28,7 @@ func (h *proxyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	svc := h.route.service
 	if svc == nil {
+		st.answeredBy, st.reason = AnsweredByGateway, ReasonNoService
 		writeKongError(w, http.StatusServiceUnavailable, msgNoService, st)
 		return
 	}
@@ -151,7 +152,8 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
 		// The client went away; nobody reads this answer. 499 is what Kong logs.
 		if st != nil {
-			st.errReason = "client closed the connection before the upstream answered"
+			st.answeredBy, st.reason = AnsweredByGateway, ReasonClientClosed
+			st.explain = "the client closed the connection before the upstream answered"
 		}
 		w.WriteHeader(499)
 		return
@@ -161,7 +163,8 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 		status, msg = http.StatusGatewayTimeout, msgTimeout
 	}
 	if st != nil {
-		st.errReason = explainUpstreamError(st, err, status)
+		st.answeredBy, st.reason = AnsweredByGateway, ReasonUpstreamUnreachable
+		st.explain = explainUpstreamError(st, err, status)
 	}
 	writeKongError(w, status, msg, st)
 }

@@ -328,11 +328,11 @@ func TestKongErrorBodies(t *testing.T) {
 		}
 	}
 
-	// The refused upstream produced an explained error event.
+	// The refused upstream's request closed with an explained event.
 	var explained bool
 	for len(events) > 0 {
 		e := <-events
-		if e.Kind == EventError && e.Route == "to-refused" && strings.Contains(e.Explain, "cannot connect") {
+		if e.Kind == EventRequestFinished && e.Route == "to-refused" && strings.Contains(e.Explain, "cannot connect") {
 			explained = true
 		}
 	}

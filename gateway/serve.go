@@ -16,15 +16,19 @@ import (
 // reqState is what the gateway tracks about one request between routing and the access log.
 // It travels in the request context so it survives plugins replacing the request.
 type reqState struct {
-	start     time.Time
-	info      RequestInfo
-	match     routeMatch
-	path      string // normalized request path, no query
-	peer      netip.Addr
-	trusted   bool
-	proxyAt   time.Time // when the request left the plugin chain for the upstream
-	proxied   bool
-	errReason string // why the upstream call failed, for the event
+	start   time.Time
+	info    RequestInfo
+	match   routeMatch
+	path    string // normalized request path, no query
+	peer    netip.Addr
+	trusted bool
+	proxyAt time.Time // when the request left the plugin chain for the upstream
+	proxied bool      // the proxy handler ran: the plugins let the request through
+	// answeredBy is set where the gateway answers itself; left empty, finish works it out from
+	// proxied (upstream, else a plugin answered).
+	answeredBy Answerer
+	reason     Reason
+	explain    string // why the gateway answered itself, for the event
 }
 
 type stateKey struct{}
@@ -53,6 +57,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m, ok := snap.router.find(r.Method, host, port, st.path, r.Header)
 	if !ok {
+		st.answeredBy, st.reason = AnsweredByGateway, ReasonNoRoute
 		writeKongError(rec, http.StatusNotFound, msgNoRoute, st)
 		g.finish(rec, r, st)
 		return
@@ -65,6 +70,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m.route.httpsOnly && st.info.Scheme != "https" {
 		rec.Header().Set("Connection", "Upgrade")
 		rec.Header().Set("Upgrade", "TLS/1.2, HTTP/1.1")
+		st.answeredBy, st.reason = AnsweredByGateway, ReasonHTTPSRequired
 		writeKongError(rec, http.StatusUpgradeRequired, msgUseHTTPS, st)
 		g.finish(rec, r, st)
 		return
@@ -87,7 +93,8 @@ func (g *Gateway) serveRoute(w *statusWriter, r *http.Request, st *reqState) {
 		}
 		g.log.Error("panic while serving a request", "route", st.info.Route, "request_id", st.info.RequestID,
 			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		st.errReason = fmt.Sprintf("internal error while serving route %q (a bug: please report it): %v", st.info.Route, p)
+		st.answeredBy, st.reason = AnsweredByGateway, ReasonInternalError
+		st.explain = fmt.Sprintf("internal error while serving route %q (a bug: please report it): %v", st.info.Route, p)
 		if w.status == 0 {
 			writeKongError(w, http.StatusInternalServerError, msgUnexpected, st)
 		}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oidclab/oidclab/gateway"
 )
 
 // authState is the content of the encrypted authorization cookie: everything the callback needs
@@ -52,12 +54,18 @@ func (c *call) usePKCE() bool {
 // prev (a pending login seen from another tab or a stray request) it reuses its state, nonce and
 // verifier, as Kong does, so the login already under way can still finish.
 func (c *call) startLogin(prev *authState, why string) {
+	c.startLoginBecause(prev, "", why)
+}
+
+// startLoginBecause is startLogin for a restart caused by a failure: the login-started event
+// carries its reason.
+func (c *call) startLoginBecause(prev *authState, reason gateway.Reason, why string) {
 	if c.md.AuthorizationEndpoint == "" {
 		c.unexpected(errNoAuthorizationEndpoint)
 		return
 	}
 	if c.client.ID == "" {
-		c.unauthorized(failure{reason: "no client_id configured", explain: "The plugin has no client_id, so it cannot start a login: set config.client_id to the client (application) id registered at the identity provider."})
+		c.unauthorized(failure{message: "no client_id configured", reason: ReasonClientIDMissing, explain: "The plugin has no client_id, so it cannot start a login: set config.client_id to the client (application) id registered at the identity provider."})
 		return
 	}
 	st := prev
@@ -98,7 +106,7 @@ func (c *call) startLogin(prev *authState, why string) {
 	if why != "" {
 		message += " (" + why + ")"
 	}
-	c.event(EventLoginStarted, http.StatusFound, message, explainLoginStart(c, st, spec), attrs)
+	c.failEvent(EventLoginStarted, http.StatusFound, reason, message, explainLoginStart(c, st, spec), attrs)
 	redirect(c.w, target)
 }
 
@@ -154,22 +162,29 @@ func sameSiteName(s http.SameSite) string {
 	return "unset"
 }
 
+// stateProblem says why an authorization cookie that was sent could not be used; zero when
+// none was sent.
+type stateProblem struct {
+	text   string
+	reason gateway.Reason
+}
+
 // readAuthState opens the authorization cookie. st is nil when there is none or it is not
-// valid; problem then says why a cookie that was sent could not be used ("" when none was sent).
-func (c *call) readAuthState() (st *authState, problem string) {
+// valid; problem then says why a cookie that was sent could not be used.
+func (c *call) readAuthState() (st *authState, problem stateProblem) {
 	name := c.p.cfg.AuthorizationCookie.Name
 	ck, err := c.r.Cookie(name)
 	if err != nil {
-		return nil, ""
+		return nil, stateProblem{}
 	}
 	var s authState
 	if err := c.p.authCodec.Open(name, ck.Value, &s); err != nil || s.State == "" {
-		return nil, "the authorization cookie could not be decrypted (written under another session_secret, e.g. before a restart without session_secret, or altered)"
+		return nil, stateProblem{"the authorization cookie could not be decrypted (written under another session_secret, e.g. before a restart without session_secret, or altered)", ReasonStateCookieInvalid}
 	}
 	if age := c.p.now().Sub(time.Unix(s.Created, 0)); age > c.p.cfg.AuthorizationRollingTimeout {
-		return nil, "the login took " + age.Round(time.Second).String() + ", longer than authorization_rolling_timeout (" + c.p.cfg.AuthorizationRollingTimeout.String() + ")"
+		return nil, stateProblem{"the login took " + age.Round(time.Second).String() + ", longer than authorization_rolling_timeout (" + c.p.cfg.AuthorizationRollingTimeout.String() + ")", ReasonLoginTimeout}
 	}
-	return &s, ""
+	return &s, stateProblem{}
 }
 
 func (c *call) clearAuthCookie() {

@@ -52,18 +52,19 @@ func (c *call) serveBearer(tok string, next http.Handler) {
 		claims, err = c.p.verifier.verifyAccessJWT(c.r.Context(), tok, c.md.Issuer, c.md.IDTokenSigningAlgs)
 		if err != nil {
 			explain := explainTokenRejected(c, err, "access token")
-			c.unauthorized(failure{reason: "invalid bearer token: " + err.Error(), explain: explain, tokenError: true, attrs: rejectAttrs(err)})
+			c.unauthorized(failure{message: "invalid bearer token: " + err.Error(), reason: tokenReason(err, false),
+				explain: explain, tokenError: true, attrs: rejectAttrs(err)})
 			return
 		}
 	case cfg.AuthMethods[MethodIntrospection]:
 		claims, err = c.introspectCached(tok)
 		if err != nil {
-			c.unauthorized(failure{reason: "token introspection failed: " + err.Error(), tokenError: true,
+			c.unauthorized(failure{message: "token introspection failed: " + err.Error(), reason: introspectionReason(err), tokenError: true,
 				explain: explainIntrospection(err)})
 			return
 		}
 	default:
-		c.unauthorized(failure{reason: "opaque bearer token and introspection is not enabled", tokenError: true,
+		c.unauthorized(failure{message: "opaque bearer token and introspection is not enabled", reason: ReasonTokenOpaque, tokenError: true,
 			explain: "The bearer token is not a JWT, so it cannot be verified locally: add introspection to config.auth_methods (with an introspection endpoint) or have the authorization server issue JWT access tokens."})
 		return
 	}
@@ -74,7 +75,10 @@ func (c *call) serveBearer(tok string, next http.Handler) {
 	next.ServeHTTP(c.w, c.r)
 }
 
-var errInactive = errors.New("the token is not active")
+var (
+	errInactive            = errors.New("the token is not active")
+	errIntrospectedExpired = errors.New("the introspected token has expired")
+)
 
 // cacheUntil is how long an answer about an access token may be kept: until the token's exp,
 // at most an hour (Kong's cache_ttl).
@@ -106,7 +110,7 @@ func (c *call) introspectCached(tok string) (map[string]any, error) {
 	}
 	until := cacheUntil(claims, now)
 	if !until.After(now.Add(-c.p.cfg.Leeway)) {
-		return nil, errors.New("the introspected token has expired")
+		return nil, errIntrospectedExpired
 	}
 	c.p.introspects.put(key, claims, until, now)
 	c.event(EventTokenExchanged, 0, "access token introspected", "", map[string]any{

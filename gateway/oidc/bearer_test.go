@@ -185,8 +185,8 @@ func TestKongErrors(t *testing.T) {
 		if resp.StatusCode != http.StatusInternalServerError {
 			t.Errorf("%d", resp.StatusCode)
 		}
-		if e := h.events.last(t, gateway.EventError); !strings.Contains(e.Explain, "custom server") {
-			t.Errorf("explanation %q", e.Explain)
+		if e := h.events.last(t, gateway.EventError); !strings.Contains(e.Explain, "issuer of the authorization server") || e.Reason != ReasonIssuerMismatch {
+			t.Errorf("explanation %q, reason %q", e.Explain, e.Reason)
 		}
 	})
 	t.Run("preflight skipped with run_on_preflight false", func(t *testing.T) {

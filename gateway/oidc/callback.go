@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/oidclab/oidclab/gateway"
 )
 
 var errNoAuthorizationEndpoint = errors.New("oidc: authorization endpoint was not specified (not in discovery, not configured)")
@@ -84,18 +86,25 @@ func (c *call) serveAuthorizationCode(next http.Handler) {
 		if !sameState {
 			// Another tab, or any other request while a login is pending: send the browser
 			// to the IdP again with the same state, so whichever callback comes back works.
-			c.startLogin(st, "a login was already pending; it continues with the same state")
+			// A callback with a foreign state is still worth a reason: login CSRF looks so.
+			var reason gateway.Reason
+			if params.looksLikeCallback() {
+				reason = ReasonStateMismatch
+			}
+			c.startLoginBecause(st, reason, "a login was already pending; it continues with the same state")
 			return
 		}
 		c.clearAuthCookie()
-		c.event(EventCallbackReceived, http.StatusUnauthorized, "callback rejected: "+f.reason, f.explain, f.attrs)
+		f.kind = EventCallbackReceived
 		c.unauthorized(*f)
 		return
 	}
 	if !c.p.used.add(st.State, time.Unix(st.Created, 0).Add(c.p.cfg.AuthorizationRollingTimeout)) {
 		c.clearAuthCookie()
 		c.unauthorized(failure{
-			reason:  "the authorization state was already used",
+			kind:    EventCallbackReceived,
+			reason:  ReasonStateReused,
+			message: "the authorization state was already used",
 			explain: "This callback (state and code) was already redeemed once: the state cookie is single use. A replayed or double-submitted callback is refused; load the page again to start a new login.",
 		})
 		return
@@ -119,29 +128,31 @@ func (c *call) checkCallback(st *authState, p callbackParams) (f *failure, sameS
 	switch {
 	case p.Error != "":
 		return &failure{
-			reason:  "the identity provider returned an error: " + p.Error + describeIfAny(p.ErrorDescription),
+			message: "the identity provider returned an error: " + p.Error + describeIfAny(p.ErrorDescription),
+			reason:  idpErrorReason(p.Error, p.ErrorDescription),
 			explain: explainIdPError(p.Error, p.ErrorDescription),
 			attrs:   map[string]any{"error": p.Error, "error_description": p.ErrorDescription},
 		}, sameState
 	case p.Code == "":
-		return &failure{reason: "authorization code not present", explain: "The request carried the pending login's cookie but no code: it is not a callback from the identity provider."}, sameState
+		return &failure{message: "authorization code not present", reason: ReasonCodeMissing, explain: "The request carried the pending login's cookie but no code: it is not a callback from the identity provider."}, sameState
 	case p.State == "":
-		return &failure{reason: "authorization state not present", explain: "The callback has a code but no state: the identity provider, or something between it and the gateway, dropped the state parameter."}, sameState
+		return &failure{message: "authorization state not present", reason: ReasonStateMissing, explain: "The callback has a code but no state: the identity provider, or something between it and the gateway, dropped the state parameter."}, sameState
 	case !sameState:
-		return &failure{reason: "invalid authorization state", explain: explainStateMismatch()}, false
+		return &failure{message: "invalid authorization state", reason: ReasonStateMismatch, explain: explainStateMismatch()}, false
 	case c.md.AuthorizationResponseIssParameter && p.Iss == "":
-		return &failure{reason: "authorization response has no iss parameter", explain: "The provider advertises authorization_response_iss_parameter_supported (RFC 9207) but the callback has no iss: the response may come from another server (mix-up attack) or a proxy dropped the parameter."}, true
+		return &failure{message: "authorization response has no iss parameter", reason: ReasonIssMissing, explain: "The provider advertises authorization_response_iss_parameter_supported (RFC 9207) but the callback has no iss: the response may come from another server (mix-up attack) or a proxy dropped the parameter."}, true
 	case p.Iss != "" && p.Iss != c.md.Issuer:
 		return issuerMismatch(p.Iss, c.md.Issuer), true
 	case p.ClientID != "" && p.ClientID != c.client.ID:
-		return &failure{reason: "authorization response client_id mismatch", explain: "The callback names client_id " + p.ClientID + ", not this plugin's client " + c.client.ID + "."}, true
+		return &failure{message: "authorization response client_id mismatch", reason: ReasonClientMismatch, explain: "The callback names client_id " + p.ClientID + ", not this plugin's client " + c.client.ID + "."}, true
 	}
 	return nil, true
 }
 
 func issuerMismatch(got, want string) *failure {
 	return &failure{
-		reason:  "authorization response issuer mismatch",
+		message: "authorization response issuer mismatch",
+		reason:  ReasonIssuerMismatch,
 		explain: "The callback's iss (" + clip(got, 200) + ") is not this plugin's issuer (" + want + "): the response comes from another authorization server (RFC 9207 mix-up protection). Check that config.issuer names the server the user logs in to.",
 	}
 }
@@ -156,16 +167,20 @@ func describeIfAny(s string) string {
 // noStateCookie: no usable authorization cookie. A form_post callback gets the re-POST page
 // once (its same-origin POST carries a Lax or unset-SameSite cookie); anything else starts a
 // new login as Kong does, with an event explaining why the cookie went missing.
-func (c *call) noStateCookie(p callbackParams, problem string) {
+func (c *call) noStateCookie(p callbackParams, problem stateProblem) {
 	if p.looksLikeCallback() {
-		explain := explainMissingStateCookie(c, p, problem)
-		if p.FromBody && !p.Reposted && problem == "" && c.repostable() {
-			c.event(EventCallbackReceived, http.StatusOK,
+		explain := explainMissingStateCookie(c, p, problem.text)
+		reason := problem.reason
+		if reason == "" {
+			reason = ReasonStateCookieMissing
+		}
+		if p.FromBody && !p.Reposted && problem.text == "" && c.repostable() {
+			c.failEvent(EventCallbackReceived, http.StatusOK, reason,
 				"form_post callback arrived without the authorization cookie: answering with a same-origin re-POST page", explain, nil)
 			c.repost()
 			return
 		}
-		c.event(EventCallbackReceived, http.StatusFound,
+		c.failEvent(EventCallbackReceived, http.StatusFound, reason,
 			"callback arrived without a usable authorization cookie: starting a new login", explain, nil)
 		c.startLogin(nil, "the callback had no usable authorization cookie")
 		return

@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -40,9 +41,14 @@ func (c *call) authorize(claims map[string]any, accessToken string) bool {
 		var err error
 		claims, err = c.introspectCached(accessToken)
 		if err != nil {
+			reason := ReasonClaimsUnavailable
+			if errors.Is(err, ErrTimeout) {
+				reason = ReasonIdPTimeout
+			}
 			c.forbidden(failure{
-				reason:  "required claims cannot be checked: " + err.Error(),
-				explain: "scopes_required, audience_required or groups_required need the access token's claims, but the token is opaque and could not be introspected. Configure introspection_endpoint (or use an authorization server that issues JWT access tokens, such as an Okta custom authorization server).",
+				message: "required claims cannot be checked: " + err.Error(),
+				reason:  reason,
+				explain: "scopes_required, audience_required or groups_required need the access token's claims, but the token is opaque and could not be introspected. Configure introspection_endpoint (or use an authorization server that issues JWT access tokens, such as a custom authorization server).",
 			})
 			return false
 		}
@@ -51,7 +57,8 @@ func (c *call) authorize(claims map[string]any, accessToken string) bool {
 		have := claimValues(claims, r.claim)
 		if !satisfies(have, r.required) {
 			c.forbidden(failure{
-				reason:  fmt.Sprintf("%s not satisfied", r.field),
+				message: fmt.Sprintf("%s not satisfied", r.field),
+				reason:  ReasonRequirementNotMet,
 				explain: explainRequirement(r, have),
 				attrs:   map[string]any{"claim": strings.Join(r.claim, "."), "have": have, "required": r.required},
 			})

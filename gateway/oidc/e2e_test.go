@@ -264,8 +264,8 @@ func TestE2EPolicyEvaluationFailed(t *testing.T) {
 	if res == nil || res.Status != http.StatusUnauthorized {
 		t.Fatalf("want 401, got %+v", res)
 	}
-	ev := l.of(oidc.EventAuthFailed)
-	if len(ev) == 0 || !strings.Contains(ev[len(ev)-1].Explain, "access policy") {
+	ev := l.of(oidc.EventCallbackReceived)
+	if len(ev) == 0 || !strings.Contains(ev[len(ev)-1].Explain, "access policy") || ev[len(ev)-1].Reason != oidc.ReasonNoMatchingPolicy {
 		t.Errorf("explanation: %+v", ev)
 	}
 }
@@ -315,6 +315,13 @@ func TestE2EMutatedTokensRejected(t *testing.T) {
 		}
 		if len(l.of(oidc.EventIDTokenRejected)) != 1 {
 			t.Errorf("%+v: no id_token_rejected event: %+v", m, l.of(oidc.EventAuthFailed))
+		}
+		// One refusal, one event: the rejection is not repeated as auth_failed.
+		if ev := l.of(oidc.EventAuthFailed); len(ev) != 0 {
+			t.Errorf("%+v: the rejection was also published as auth_failed: %+v", m, ev)
+		}
+		if ev := l.of(oidc.EventIDTokenRejected); len(ev) == 1 && (ev[0].Reason == "" || ev[0].AnsweredBy != gateway.AnsweredByPlugin) {
+			t.Errorf("%+v: rejection without a reason or answerer: %+v", m, ev[0])
 		}
 	}
 }

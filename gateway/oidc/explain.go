@@ -11,7 +11,8 @@ import (
 
 // The explain* functions turn a failure into the likely cause and the fix, in plain language,
 // for the event stream (the TUI inspector and scenario reports show them). They never include
-// tokens, codes, cookies or secrets.
+// tokens, codes, cookies or secrets, and they name no vendor: the gateway knows an issuer, and
+// whoever wires it adds a vendor's console steps by the event's reason.
 
 func explainNoCredentials() string {
 	return "The request had no session cookie and no bearer token, and config.auth_methods does not include authorization_code, so the plugin cannot start a login. Send an access token (Authorization: Bearer …) or add authorization_code to auth_methods."
@@ -21,7 +22,7 @@ func explainUnexpected(c *call, err error) string {
 	var mismatch *IssuerMismatchError
 	switch {
 	case errors.As(err, &mismatch):
-		return fmt.Sprintf("The discovery document at %s says the issuer is %s, but config.issuer is %s. For Okta, use the issuer of the authorization server the app uses (a custom server is https://ORG.okta.com/oauth2/default or /oauth2/<id>; the org server is https://ORG.okta.com).",
+		return fmt.Sprintf("The discovery document at %s says the issuer is %s, but config.issuer is %s. Use exactly the issuer of the authorization server the application uses at the identity provider (providers with several servers give each its own issuer).",
 			c.p.disc.url, mismatch.Discovered, mismatch.Configured)
 	case errors.Is(err, ErrDiscovery):
 		// "Within the timeout" only when it timed out: a refused connection or a failed DNS
@@ -101,11 +102,11 @@ func explainIdPError(code, desc string) string {
 	d := strings.ToLower(desc)
 	switch {
 	case strings.Contains(d, "policy evaluation failed"):
-		return "The identity provider refused to issue tokens: its authorization server has no access policy rule that lets this client use this grant and these scopes. In Okta: Security → API → Authorization Servers → (your server) → Access Policies: add a policy assigned to this app with a rule allowing the Authorization Code grant and the requested scopes."
+		return "The identity provider refused to issue tokens: its authorization server has no access policy rule that lets this client use this grant and these scopes. At the identity provider, add an access policy for this application with a rule allowing the Authorization Code grant and the requested scopes."
 	case strings.Contains(d, "not assigned"):
-		return "The user is not assigned to this application at the identity provider. In Okta: Applications → (your app) → Assignments → assign the user (or a group they are in)."
+		return "The user is not assigned to this application at the identity provider: assign the user (or a group they are in) to the application there."
 	case strings.Contains(d, "custom scopes are not allowed"):
-		return "The org authorization server does not allow custom scopes: use a custom authorization server (issuer https://ORG.okta.com/oauth2/default) or request only openid, profile, email."
+		return "The identity provider's authorization server does not allow custom scopes (an org-level server): point config.issuer at an authorization server that defines them, or request only openid, profile, email."
 	case strings.Contains(d, "redirect_uri"):
 		return "The identity provider rejected the redirect_uri: it must match a registered sign-in redirect URI exactly (scheme, host, port, path, trailing slash). Register config.redirect_uri at the identity provider or fix it."
 	}
@@ -181,7 +182,7 @@ func explainTokenRejected(c *call, err error, what string) string {
 	}
 	switch te.Check {
 	case "iss":
-		return "The " + what + " was issued by another issuer than config.issuer: the gateway and the app use different authorization servers (e.g. Okta's org server vs a custom one like /oauth2/default). Make config.issuer the issuer the application uses."
+		return "The " + what + " was issued by another issuer than config.issuer: the gateway and the app use different authorization servers (e.g. an org-level server vs a custom one). Make config.issuer the issuer the application uses."
 	case "aud":
 		return "The " + what + " is not meant for this client (aud does not contain client_id " + c.client.ID + "): check config.client_id."
 	case "azp":
@@ -252,7 +253,7 @@ func explainRequirement(r requirement, have []string) string {
 	if len(have) == 0 {
 		hint := ""
 		if r.field == "scopes_required" && claim == "scope" {
-			hint = " Okta puts scopes in scp: set scopes_claim: [scp]."
+			hint = " Some providers put scopes in scp: set scopes_claim: [scp]."
 		}
 		return fmt.Sprintf("%s is set but the access token has no %s claim.%s", r.field, claim, hint)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,10 +129,11 @@ func newHarness(t *testing.T, edit func(cfg map[string]any, op *oidctest.Provide
 	t.Helper()
 	h := &harness{t: t, op: oidctest.Start(t), events: &eventLog{}, clock: &fakeClock{t: time.Now()}}
 	var handler http.Handler
+	var requests atomic.Int64 // each request its own id, so events can be grouped by request
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, port, _ := strings.Cut(r.Host, ":")
 		n, _ := strconv.Atoi(port)
-		info := &gateway.RequestInfo{RequestID: "req-1", Route: "example-route", Service: "example-service",
+		info := &gateway.RequestInfo{RequestID: "req-" + strconv.FormatInt(requests.Add(1), 10), Route: "example-route", Service: "example-service",
 			Scheme: "http", Host: host, Port: n, Path: r.URL.Path}
 		handler.ServeHTTP(w, r.WithContext(gateway.WithRequestInfo(r.Context(), info)))
 	}))

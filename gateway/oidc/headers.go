@@ -47,7 +47,7 @@ func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]a
 		}
 		if err != nil {
 			userinfo = nil
-			c.event(gateway.EventError, 0, "user info not fetched: "+err.Error(),
+			c.failEvent(gateway.EventError, 0, backChannelReason(err, ReasonUserinfoFailed), "user info not fetched: "+err.Error(),
 				"The upstream_user_info_header is set but the userinfo endpoint did not answer with user info; the request is proxied without that header. Check that the access token has the scopes the userinfo endpoint needs (openid, profile, email).", nil)
 		} else {
 			b, _ := json.Marshal(userinfo)
@@ -152,11 +152,17 @@ func fetchUserinfo(ctx context.Context, hc *http.Client, endpoint, accessToken s
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
+		if isTimeout(err) {
+			return nil, fmt.Errorf("%w (userinfo endpoint)", ErrTimeout)
+		}
 		return nil, redactURLError(err)
 	}
 	defer resp.Body.Close()
 	body, err := readCapped(resp)
 	if err != nil {
+		if isTimeout(err) {
+			return nil, fmt.Errorf("%w (userinfo endpoint)", ErrTimeout)
+		}
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {

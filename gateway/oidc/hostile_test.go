@@ -212,7 +212,7 @@ func TestCallbackOutcomes(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "access_denied") {
 			t.Fatalf("%d %s", resp.StatusCode, body)
 		}
-		e := h.events.last(t, EventAuthFailed)
+		e := h.events.last(t, EventCallbackReceived)
 		if !strings.Contains(e.Explain, "access policy rule") {
 			t.Errorf("explanation: %q", e.Explain)
 		}
@@ -222,7 +222,7 @@ func TestCallbackOutcomes(t *testing.T) {
 		h.op.FailAuthorize("access_denied", "User is not assigned to the client application.")
 		_, ck, q := h.startLogin("/anything")
 		h.callback(h.authorize(q), ck)
-		if e := h.events.last(t, EventAuthFailed); !strings.Contains(e.Explain, "Assignments") {
+		if e := h.events.last(t, EventCallbackReceived); e.Reason != ReasonUserNotAssigned || !strings.Contains(e.Explain, "not assigned") {
 			t.Errorf("explanation: %q", e.Explain)
 		}
 	})
@@ -244,7 +244,7 @@ func TestCallbackOutcomes(t *testing.T) {
 		if resp, _ := h.callback(params, ck); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%d, want 401", resp.StatusCode)
 		}
-		if e := h.events.last(t, EventAuthFailed); e.Message != "authorization response issuer mismatch" || strings.Contains(e.Explain, "Assignments") {
+		if e := h.events.last(t, EventCallbackReceived); e.Message != "authorization response issuer mismatch" || e.Reason != ReasonIssuerMismatch || strings.Contains(e.Explain, "assigned") {
 			t.Errorf("event: %q / %q", e.Message, e.Explain)
 		}
 	})

@@ -104,6 +104,9 @@ func (k *jwks) fetchLocked(ctx context.Context) error {
 	}
 	status, err := getJSON(ctx, k.client, uri, &set)
 	if err != nil {
+		if isTimeout(err) {
+			return fmt.Errorf("%w %s: %w: %w", ErrJWKSFetch, uri, ErrTimeout, redactURLError(err))
+		}
 		return fmt.Errorf("%w %s: %w", ErrJWKSFetch, uri, redactURLError(err))
 	}
 	if status != http.StatusOK {

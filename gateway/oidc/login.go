@@ -15,8 +15,9 @@ func (c *call) redeem(st *authState, params callbackParams, next http.Handler) {
 	tokens, err := exchangeCode(ctx, c.p.http, c.md, c.client, method, params.Code, st.RedirectURI, st.Verifier)
 	c.clearAuthCookie()
 	if err != nil {
-		c.unauthorized(failure{reason: err.Error(), explain: explainTokenError(c, err, method, st.RedirectURI),
-			attrs: oauthErrorAttrs(err, method)})
+		c.unauthorized(failure{message: err.Error(), reason: tokenEndpointReason(err, false),
+			explain: explainTokenError(c, err, method, st.RedirectURI),
+			attrs:   oauthErrorAttrs(err, method)})
 		return
 	}
 	c.event(EventTokenExchanged, 0, "authorization code exchanged for tokens", "", map[string]any{
@@ -25,7 +26,7 @@ func (c *call) redeem(st *authState, params callbackParams, next http.Handler) {
 		"pkce": st.Verifier != "",
 	})
 	if tokens.IDToken == "" {
-		c.unauthorized(failure{reason: "the token endpoint returned no id_token",
+		c.unauthorized(failure{message: "the token endpoint returned no id_token", reason: ReasonIDTokenMissing,
 			explain: "The token response has no id_token, so this is not an OpenID Connect login: add openid to config.scopes (and allow the openid scope for this client at the identity provider)."})
 		return
 	}
@@ -34,9 +35,8 @@ func (c *call) redeem(st *authState, params callbackParams, next http.Handler) {
 		accessToken: tokens.AccessToken, maxAge: c.p.cfg.MaxAge, issuedWithin: c.p.cfg.AuthorizationRollingTimeout,
 	})
 	if err != nil {
-		explain := explainTokenRejected(c, err, "id token")
-		c.event(EventIDTokenRejected, http.StatusUnauthorized, err.Error(), explain, rejectAttrs(err))
-		c.unauthorized(failure{reason: "invalid id token: " + err.Error(), explain: explain, attrs: rejectAttrs(err)})
+		c.unauthorized(failure{kind: EventIDTokenRejected, message: "invalid id token: " + err.Error(),
+			reason: tokenReason(err, true), explain: explainTokenRejected(c, err, "id token"), attrs: rejectAttrs(err)})
 		return
 	}
 	c.event(EventIDTokenVerified, 0, "id token verified", "", publicClaims(claims))

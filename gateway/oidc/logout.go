@@ -85,7 +85,7 @@ func (c *call) revokeSession(s *sessionState) []string {
 			return
 		}
 		if err := revoke(c.r.Context(), c.p.http, c.md.RevocationEndpoint, c.client, method, token, hint); err != nil {
-			c.event(gateway.EventError, 0, "token revocation failed: "+err.Error(),
+			c.failEvent(gateway.EventError, 0, backChannelReason(err, ReasonRevocationFailed), "token revocation failed: "+err.Error(),
 				"logout_revoke is on but the revocation endpoint refused the "+hint+"; the session cookie is destroyed anyway. Check revocation_endpoint and the client's authentication method.", nil)
 			return
 		}

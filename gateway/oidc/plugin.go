@@ -190,7 +190,8 @@ func (p *plugin) serve(w http.ResponseWriter, r *http.Request, next http.Handler
 		return
 	}
 	c.unauthorized(failure{
-		reason:  "no suitable authorization credentials were provided",
+		message: "no suitable authorization credentials were provided",
+		reason:  ReasonNoCredentials,
 		explain: explainNoCredentials(),
 	})
 }

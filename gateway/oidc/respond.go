@@ -10,10 +10,14 @@ import (
 	"github.com/oidclab/oidclab/gateway"
 )
 
-// failure is why the plugin refuses a request: reason is Kong's internal message (shown with
-// display_errors), explain is the plain-language cause and fix for the event.
+// failure is why the plugin refuses a request: message is Kong's internal message (shown with
+// display_errors), reason the stable code, explain the plain-language cause and fix for the
+// event. kind names the hop that failed, so a refusal is one event of that hop's kind
+// (EventAuthFailed when empty).
 type failure struct {
-	reason      string
+	message     string
+	reason      gateway.Reason
+	kind        gateway.EventKind
 	explain     string
 	tokenError  bool   // a presented token was bad: error="invalid_token"
 	description string // RFC 6750 error_description, e.g. "The access token expired"
@@ -23,19 +27,31 @@ type failure struct {
 // event publishes one hop. It never carries tokens, codes, cookies or secrets: callers pass
 // claims and explanations only.
 func (c *call) event(kind gateway.EventKind, status int, message, explain string, attrs map[string]any) {
+	c.failEvent(kind, status, "", message, explain, attrs)
+}
+
+// failEvent publishes a hop with the reason it failed (or "" when it did not). Whatever has a
+// status is the plugin's own answer to the browser.
+func (c *call) failEvent(kind gateway.EventKind, status int, reason gateway.Reason, message, explain string, attrs map[string]any) {
+	var by gateway.Answerer
+	if status != 0 {
+		by = gateway.AnsweredByPlugin
+	}
 	c.p.publish(gateway.Event{
-		Time:      c.p.now(),
-		Kind:      kind,
-		RequestID: c.info.RequestID,
-		Route:     c.info.Route,
-		Service:   c.info.Service,
-		Method:    c.r.Method,
-		Path:      c.info.Path,
-		Status:    status,
-		Latency:   c.p.now().Sub(c.start),
-		Message:   message,
-		Explain:   explain,
-		Attrs:     attrs,
+		Time:       c.p.now(),
+		Kind:       kind,
+		RequestID:  c.info.RequestID,
+		Route:      c.info.Route,
+		Service:    c.info.Service,
+		Method:     c.r.Method,
+		Path:       c.info.Path,
+		Status:     status,
+		AnsweredBy: by,
+		Reason:     reason,
+		Latency:    c.p.now().Sub(c.start),
+		Message:    message,
+		Explain:    explain,
+		Attrs:      attrs,
 	})
 }
 
@@ -56,9 +72,13 @@ func (c *call) refuse(status int, f failure) {
 	if status == http.StatusForbidden {
 		message, redirects, destroy, code = cfg.ForbiddenErrorMessage, cfg.ForbiddenRedirectURI, cfg.ForbiddenDestroySession, "insufficient_scope"
 	}
-	c.event(EventAuthFailed, status, f.reason, f.explain, f.attrs)
-	c.p.log.Info("openid-connect: request refused", "status", status, "reason", f.reason,
-		"request_id", c.info.RequestID, "path", c.info.Path)
+	kind := f.kind
+	if kind == "" {
+		kind = EventAuthFailed
+	}
+	c.failEvent(kind, status, f.reason, f.message, f.explain, f.attrs)
+	c.p.log.Info("openid-connect: request refused", "status", status, "reason", string(f.reason),
+		"message", f.message, "request_id", c.info.RequestID, "path", c.info.Path)
 
 	h := c.w.Header()
 	h.Set("Cache-Control", "no-store")
@@ -79,8 +99,8 @@ func (c *call) refuse(status int, f failure) {
 		}
 	}
 	h.Set("WWW-Authenticate", auth.String())
-	if cfg.DisplayErrors && f.reason != "" {
-		message += " (" + f.reason + ")"
+	if cfg.DisplayErrors && f.message != "" {
+		message += " (" + f.message + ")"
 	}
 	writeJSON(c.w, status, map[string]string{"message": message})
 }
@@ -97,7 +117,7 @@ func realmOf(iss string) string {
 // that cannot be written), or redirects to unexpected_redirect_uri.
 func (c *call) unexpected(err error) {
 	explain := explainUnexpected(c, err)
-	c.event(gateway.EventError, http.StatusInternalServerError, err.Error(), explain, nil)
+	c.failEvent(gateway.EventError, http.StatusInternalServerError, unexpectedReason(err), err.Error(), explain, nil)
 	c.p.log.Error("openid-connect: unexpected error", "err", err, "request_id", c.info.RequestID)
 	c.w.Header().Set("Cache-Control", "no-store")
 	if target := pick(c.p.cfg.UnexpectedRedirectURI, c.client.Index); target != "" {

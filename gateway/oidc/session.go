@@ -76,13 +76,13 @@ func (c *call) writeSession(s *sessionState) (int, bool) {
 	name := c.p.cfg.SessionCookie.Name
 	value, err := c.p.sessCodec.Seal(name, s)
 	if err != nil {
-		c.event(gateway.EventError, 0, "session not written: "+err.Error(), "", nil)
+		c.failEvent(gateway.EventError, 0, gateway.ReasonInternalError, "session not written: "+err.Error(), "", nil)
 		return 0, false
 	}
 	spec := sessionCookieSpec(c.p.cfg.SessionCookie, c.origin)
 	chunks, ok := spec.set(c.w, c.r, value)
 	if !ok {
-		c.event(gateway.EventError, 0, fmt.Sprintf("session not written: %d bytes need more than %d cookies", len(value), maxChunks),
+		c.failEvent(gateway.EventError, 0, ReasonSessionTooLarge, fmt.Sprintf("session not written: %d bytes need more than %d cookies", len(value), maxChunks),
 			"The token response is too large to keep in cookies (more than nine 4 KB cookies): ask the identity provider for fewer claims or scopes (groups claims are the usual cause).", nil)
 	}
 	return chunks, ok
@@ -98,12 +98,12 @@ func (c *call) serveSession(s *sessionState, next http.Handler) {
 	if !now.Before(expires.Add(-cfg.Leeway)) {
 		switch {
 		case !cfg.RefreshTokens:
-			c.unauthorized(failure{reason: "access token expired and refreshing of tokens was disabled", tokenError: true,
+			c.unauthorized(failure{message: "access token expired and refreshing of tokens was disabled", reason: ReasonTokenExpired, tokenError: true,
 				description: "The access token expired",
 				explain:     "The session's access token expired and refresh_tokens is false, so the user has to log in again. Set refresh_tokens: true and request offline_access to keep sessions alive."})
 			return
 		case s.Tokens.RefreshToken == "":
-			c.unauthorized(failure{reason: "access token expired and no refresh token is available", tokenError: true,
+			c.unauthorized(failure{message: "access token expired and no refresh token is available", reason: ReasonTokenExpired, tokenError: true,
 				description: "The access token expired",
 				explain:     "The session's access token expired and the token response had no refresh token, so this request gets one 401 and the next one starts a new login (as Kong does). To refresh silently, add offline_access to config.scopes and allow the refresh_token grant for the client at the identity provider."})
 			return
@@ -112,7 +112,7 @@ func (c *call) serveSession(s *sessionState, next http.Handler) {
 			renewed = true
 		} else if !now.Before(expires) {
 			// Past the real expiry (not just within leeway of it): the session ends here.
-			c.unauthorized(failure{reason: "access token expired and refreshing failed: " + err.Error(), tokenError: true,
+			c.unauthorized(failure{message: "access token expired and refreshing failed: " + err.Error(), reason: tokenEndpointReason(err, true), tokenError: true,
 				description: "The access token expired", explain: explainTokenError(c, err, "", "")})
 			return
 		}
@@ -166,7 +166,7 @@ func (c *call) refreshSession(s *sessionState) error {
 			return err
 		}
 		if sub, _ := claims["sub"].(string); s.Subject != "" && sub != s.Subject {
-			return tokenErr("sub", "the refreshed id token names another user (sub %q, the session's is %q)", sub, s.Subject)
+			return tokenErr("sub_changed", "the refreshed id token names another user (sub %q, the session's is %q)", sub, s.Subject)
 		}
 	} else {
 		t.IDToken = s.Tokens.IDToken

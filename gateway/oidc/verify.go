@@ -14,7 +14,7 @@ import (
 )
 
 // TokenError says why a token was rejected. Check names the failed check ("signature", "iss",
-// "aud", "azp", "exp", "iat", "nbf", "sub", "nonce", "at_hash", "auth_time", "alg", "kid");
+// "aud", "azp", "exp", "iat", "nbf", "sub", "sub_changed", "nonce", "at_hash", "auth_time", "alg", "kid");
 // Skew is set for time checks, so explanations can mention clock skew.
 type TokenError struct {
 	Check string

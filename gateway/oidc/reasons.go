@@ -1,0 +1,370 @@
+package oidc
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/oidclab/oidclab/gateway"
+)
+
+// The plugin's failure reasons. They are a contract: front ends, scenario files and vendor
+// advice key on these strings, so a name never changes meaning once shipped.
+const (
+	// The callback and its authorization cookie.
+
+	// ReasonStateCookieMissing: a callback arrived without the authorization (state) cookie.
+	ReasonStateCookieMissing gateway.Reason = "state_cookie_missing"
+	// ReasonStateCookieInvalid: the authorization cookie could not be decrypted (another secret, altered).
+	ReasonStateCookieInvalid gateway.Reason = "state_cookie_invalid"
+	// ReasonLoginTimeout: the login took longer than authorization_rolling_timeout.
+	ReasonLoginTimeout gateway.Reason = "login_timeout"
+	// ReasonStateMismatch: the callback's state is not the one of the pending login.
+	ReasonStateMismatch gateway.Reason = "state_mismatch"
+	// ReasonStateMissing: the callback has a code but no state.
+	ReasonStateMissing gateway.Reason = "state_missing"
+	// ReasonStateReused: the state (and code) were already redeemed once.
+	ReasonStateReused gateway.Reason = "state_reused"
+	// ReasonCodeMissing: the request carried the pending login's cookie but no code.
+	ReasonCodeMissing gateway.Reason = "code_missing"
+	// ReasonIssMissing: the provider advertises RFC 9207 but the callback has no iss.
+	ReasonIssMissing gateway.Reason = "iss_missing"
+	// ReasonIssuerMismatch: a callback, a token or the discovery document names another issuer.
+	ReasonIssuerMismatch gateway.Reason = "issuer_mismatch"
+	// ReasonClientMismatch: the callback names another client_id.
+	ReasonClientMismatch gateway.Reason = "client_mismatch"
+
+	// What the identity provider answered (on the callback or the token endpoint).
+
+	// ReasonUserNotAssigned: the user is not assigned to the application at the provider.
+	ReasonUserNotAssigned gateway.Reason = "user_not_assigned"
+	// ReasonNoMatchingPolicy: no access policy rule of the authorization server allows this request.
+	ReasonNoMatchingPolicy gateway.Reason = "no_matching_policy"
+	// ReasonScopeNotAllowed: the provider refused a requested scope.
+	ReasonScopeNotAllowed gateway.Reason = "scope_not_allowed"
+	// ReasonRedirectURINotRegistered: the provider refused the redirect_uri.
+	ReasonRedirectURINotRegistered gateway.Reason = "redirect_uri_not_registered"
+	// ReasonAccessDenied: the user or the provider denied the request, for no more specific reason.
+	ReasonAccessDenied gateway.Reason = "access_denied"
+	// ReasonGrantNotAllowed: the client may not use this grant type (unauthorized_client).
+	ReasonGrantNotAllowed gateway.Reason = "grant_not_allowed"
+	// ReasonInteractionRequired: the provider needs the user to interact but was told not to.
+	ReasonInteractionRequired gateway.Reason = "interaction_required"
+	// ReasonIdPError: any other error the provider returned.
+	ReasonIdPError gateway.Reason = "idp_error"
+	// ReasonClientAuthFailed: the token endpoint did not accept the client's credentials.
+	ReasonClientAuthFailed gateway.Reason = "client_auth_failed"
+	// ReasonCodeInvalid: the authorization code was refused (expired, used, another client's).
+	ReasonCodeInvalid gateway.Reason = "code_invalid"
+	// ReasonPKCEMismatch: the code_verifier does not match the code_challenge.
+	ReasonPKCEMismatch gateway.Reason = "pkce_mismatch"
+	// ReasonTokenRequestFailed: the token endpoint could not be reached or gave an unusable answer.
+	ReasonTokenRequestFailed gateway.Reason = "token_request_failed"
+	// ReasonIDTokenMissing: the token response has no id_token (openid not requested).
+	ReasonIDTokenMissing gateway.Reason = "id_token_missing"
+	// ReasonRefreshFailed: the refresh_token grant failed.
+	ReasonRefreshFailed gateway.Reason = "refresh_failed"
+
+	// Token verification (ID token on login, JWT access token on bearer requests).
+
+	// ReasonNonceMismatch: the ID token's nonce is missing or not this login's.
+	ReasonNonceMismatch gateway.Reason = "nonce_mismatch"
+	// ReasonIDTokenExpired: the ID token's exp has passed (or it has none).
+	ReasonIDTokenExpired gateway.Reason = "id_token_expired"
+	// ReasonClockSkew: a token is dated in the future (iat or nbf): the clocks disagree.
+	ReasonClockSkew gateway.Reason = "clock_skew"
+	// ReasonTokenTooOld: the ID token was issued before this login could have started (replay).
+	ReasonTokenTooOld gateway.Reason = "token_too_old"
+	// ReasonAudienceMismatch: the token's aud does not name this client.
+	ReasonAudienceMismatch gateway.Reason = "audience_mismatch"
+	// ReasonAzpMismatch: the token names another authorized party, or several audiences without azp.
+	ReasonAzpMismatch gateway.Reason = "azp_mismatch"
+	// ReasonSignatureInvalid: the signature does not verify with the provider's keys.
+	ReasonSignatureInvalid gateway.Reason = "signature_invalid"
+	// ReasonSigningKeyUnknown: no key in the provider's JWKS has the token's key id.
+	ReasonSigningKeyUnknown gateway.Reason = "signing_key_unknown"
+	// ReasonAlgNotAllowed: the token is signed with an algorithm the gateway does not accept.
+	ReasonAlgNotAllowed gateway.Reason = "alg_not_allowed"
+	// ReasonAtHashMismatch: the ID token's at_hash does not match the access token.
+	ReasonAtHashMismatch gateway.Reason = "at_hash_mismatch"
+	// ReasonSubMissing: the token has no sub claim (or no iat), which OpenID Connect requires.
+	ReasonSubMissing gateway.Reason = "sub_missing"
+	// ReasonSubjectChanged: a refreshed ID token names another user than the session's.
+	ReasonSubjectChanged gateway.Reason = "subject_changed"
+	// ReasonAuthTooOld: the user's authentication is older than max_age, or auth_time is missing.
+	ReasonAuthTooOld gateway.Reason = "auth_too_old"
+	// ReasonTokenMalformed: the token is not a well-formed signed JWT.
+	ReasonTokenMalformed gateway.Reason = "token_malformed"
+	// ReasonClaimMissing: a required claim (iat) is missing from the ID token.
+	ReasonClaimMissing gateway.Reason = "claim_missing"
+
+	// API requests, sessions and authorization.
+
+	// ReasonNoCredentials: no session, no bearer token, and logins are not enabled.
+	ReasonNoCredentials gateway.Reason = "no_credentials"
+	// ReasonTokenExpired: the access token expired and cannot be refreshed.
+	ReasonTokenExpired gateway.Reason = "token_expired"
+	// ReasonTokenInactive: the introspection endpoint says the token is not active.
+	ReasonTokenInactive gateway.Reason = "token_inactive"
+	// ReasonTokenOpaque: an opaque bearer token, and introspection is not enabled.
+	ReasonTokenOpaque gateway.Reason = "token_opaque"
+	// ReasonIntrospectionFailed: the introspection endpoint refused or gave an unusable answer.
+	ReasonIntrospectionFailed gateway.Reason = "introspection_failed"
+	// ReasonRequirementNotMet: scopes_required, audience_required or groups_required not satisfied.
+	ReasonRequirementNotMet gateway.Reason = "requirement_not_met"
+	// ReasonClaimsUnavailable: required claims cannot be checked (opaque token, no introspection).
+	ReasonClaimsUnavailable gateway.Reason = "claims_unavailable"
+	// ReasonClientIDMissing: the plugin has no client_id, so it cannot start a login.
+	ReasonClientIDMissing gateway.Reason = "client_id_missing"
+
+	// The provider's back channel and the plugin itself.
+
+	// ReasonDiscoveryFailed: the discovery document could not be read.
+	ReasonDiscoveryFailed gateway.Reason = "discovery_failed"
+	// ReasonAuthorizationEndpointMissing: no authorization_endpoint, discovered or configured.
+	ReasonAuthorizationEndpointMissing gateway.Reason = "authorization_endpoint_missing"
+	// ReasonJWKSFailed: the provider's signing keys could not be downloaded.
+	ReasonJWKSFailed gateway.Reason = "jwks_failed"
+	// ReasonIdPTimeout: a back-channel call to the provider timed out (takes precedence).
+	ReasonIdPTimeout gateway.Reason = "idp_timeout"
+	// ReasonUserinfoFailed: user info could not be fetched (the login goes on without it).
+	ReasonUserinfoFailed gateway.Reason = "userinfo_failed"
+	// ReasonRevocationFailed: logout could not revoke a token (the session ends anyway).
+	ReasonRevocationFailed gateway.Reason = "revocation_failed"
+	// ReasonSessionTooLarge: the session does not fit the cookies allowed, so it was not written.
+	ReasonSessionTooLarge gateway.Reason = "session_too_large"
+)
+
+// ReasonInfo pairs a reason with what it means, for tables (README, tests, front ends).
+type ReasonInfo struct {
+	Reason  gateway.Reason
+	Meaning string
+}
+
+// Reasons lists every reason the plugin publishes, with its meaning. The gateway core's own
+// reasons (upstream_unreachable, internal_error, ...) are in package gateway.
+var Reasons = []ReasonInfo{
+	{ReasonStateCookieMissing, "a callback arrived without the authorization (state) cookie"},
+	{ReasonStateCookieInvalid, "the authorization cookie could not be decrypted"},
+	{ReasonLoginTimeout, "the login took longer than authorization_rolling_timeout"},
+	{ReasonStateMismatch, "the callback's state is not the pending login's"},
+	{ReasonStateMissing, "the callback has a code but no state"},
+	{ReasonStateReused, "the state and code were already redeemed"},
+	{ReasonCodeMissing, "the pending login's cookie came without a code"},
+	{ReasonIssMissing, "the callback has no iss although the provider advertises RFC 9207"},
+	{ReasonIssuerMismatch, "a callback, token or discovery document names another issuer"},
+	{ReasonClientMismatch, "the callback names another client_id"},
+	{ReasonUserNotAssigned, "the user is not assigned to the application"},
+	{ReasonNoMatchingPolicy, "no access policy rule allows this client, grant and scopes"},
+	{ReasonScopeNotAllowed, "the provider refused a requested scope"},
+	{ReasonRedirectURINotRegistered, "the provider refused the redirect_uri"},
+	{ReasonAccessDenied, "the user or the provider denied the request"},
+	{ReasonGrantNotAllowed, "the client may not use this grant type"},
+	{ReasonInteractionRequired, "the provider needs the user to interact"},
+	{ReasonIdPError, "the provider returned another error"},
+	{ReasonClientAuthFailed, "the token endpoint did not accept the client credentials"},
+	{ReasonCodeInvalid, "the authorization code was refused"},
+	{ReasonPKCEMismatch, "the PKCE code_verifier does not match the code_challenge"},
+	{ReasonTokenRequestFailed, "the token endpoint could not be reached or answered unusably"},
+	{ReasonIDTokenMissing, "the token response has no id_token"},
+	{ReasonRefreshFailed, "the refresh_token grant failed"},
+	{ReasonNonceMismatch, "the ID token's nonce is not this login's"},
+	{ReasonIDTokenExpired, "the ID token has expired"},
+	{ReasonClockSkew, "a token is dated in the future: the clocks disagree"},
+	{ReasonTokenTooOld, "the ID token was issued before the login started"},
+	{ReasonAudienceMismatch, "the token is not meant for this client"},
+	{ReasonAzpMismatch, "the token was issued to another authorized party"},
+	{ReasonSignatureInvalid, "the token's signature does not verify"},
+	{ReasonSigningKeyUnknown, "no key in the provider's JWKS matches the token's kid"},
+	{ReasonAlgNotAllowed, "the token's signing algorithm is not accepted"},
+	{ReasonAtHashMismatch, "the ID token's at_hash does not match the access token"},
+	{ReasonSubMissing, "the token has no sub claim"},
+	{ReasonSubjectChanged, "a refreshed ID token names another user"},
+	{ReasonAuthTooOld, "the authentication is older than max_age, or auth_time is missing"},
+	{ReasonTokenMalformed, "the token is not a well-formed signed JWT"},
+	{ReasonClaimMissing, "the ID token lacks a claim OpenID Connect requires (iat)"},
+	{ReasonNoCredentials, "no session, no bearer token, and logins are not enabled"},
+	{ReasonTokenExpired, "the access token expired and cannot be refreshed"},
+	{ReasonTokenInactive, "introspection says the token is not active"},
+	{ReasonTokenOpaque, "an opaque bearer token, and introspection is not enabled"},
+	{ReasonIntrospectionFailed, "the introspection endpoint refused or answered unusably"},
+	{ReasonRequirementNotMet, "a *_required check (scopes, audience, groups) is not satisfied"},
+	{ReasonClaimsUnavailable, "required claims cannot be checked"},
+	{ReasonClientIDMissing, "the plugin has no client_id"},
+	{ReasonDiscoveryFailed, "the discovery document could not be read"},
+	{ReasonAuthorizationEndpointMissing, "no authorization_endpoint, discovered or configured"},
+	{ReasonJWKSFailed, "the provider's signing keys could not be downloaded"},
+	{ReasonIdPTimeout, "a call to the identity provider timed out"},
+	{ReasonUserinfoFailed, "user info could not be fetched"},
+	{ReasonRevocationFailed, "logout could not revoke a token"},
+	{ReasonSessionTooLarge, "the session is too large for the cookies allowed"},
+}
+
+// tokenReason names why a token was rejected; idToken tells an expired ID token (a login
+// problem) from an expired access token (a client problem).
+func tokenReason(err error, idToken bool) gateway.Reason {
+	if errors.Is(err, ErrTimeout) {
+		return ReasonIdPTimeout
+	}
+	var te *TokenError
+	if !errors.As(err, &te) {
+		return ReasonTokenMalformed
+	}
+	switch te.Check {
+	case "iss":
+		return ReasonIssuerMismatch
+	case "aud":
+		return ReasonAudienceMismatch
+	case "azp":
+		return ReasonAzpMismatch
+	case "nonce":
+		return ReasonNonceMismatch
+	case "exp":
+		if idToken {
+			return ReasonIDTokenExpired
+		}
+		return ReasonTokenExpired
+	case "iat", "nbf":
+		switch {
+		case te.Skew < 0:
+			return ReasonTokenTooOld
+		case te.Skew > 0, te.Check == "nbf":
+			// go-oidc's own nbf check reports no skew, but it only fails on a future nbf.
+			return ReasonClockSkew
+		}
+		return ReasonClaimMissing
+	case "sub":
+		return ReasonSubMissing
+	case "sub_changed":
+		return ReasonSubjectChanged
+	case "alg":
+		return ReasonAlgNotAllowed
+	case "kid":
+		return ReasonSigningKeyUnknown
+	case "jwks":
+		// go-oidc flattens the key set's error to text, so the timeout is told by its words.
+		if strings.Contains(te.Err.Error(), ErrTimeout.Error()) {
+			return ReasonIdPTimeout
+		}
+		return ReasonJWKSFailed
+	case "signature":
+		return ReasonSignatureInvalid
+	case "at_hash":
+		return ReasonAtHashMismatch
+	case "auth_time":
+		return ReasonAuthTooOld
+	}
+	return ReasonTokenMalformed
+}
+
+// idpErrorReason names an error= the provider returned, on the callback or in a token
+// response. Descriptions are matched before codes: providers say the specific cause
+// (not assigned, no policy) only there, under a generic access_denied.
+func idpErrorReason(code, desc string) gateway.Reason {
+	d := strings.ToLower(desc)
+	switch {
+	case strings.Contains(d, "policy evaluation failed"):
+		return ReasonNoMatchingPolicy
+	case strings.Contains(d, "not assigned"):
+		return ReasonUserNotAssigned
+	case strings.Contains(d, "custom scopes are not allowed"):
+		return ReasonScopeNotAllowed
+	case strings.Contains(d, "redirect_uri"):
+		return ReasonRedirectURINotRegistered
+	}
+	switch code {
+	case "access_denied":
+		return ReasonAccessDenied
+	case "invalid_scope":
+		return ReasonScopeNotAllowed
+	case "unauthorized_client":
+		return ReasonGrantNotAllowed
+	case "login_required", "interaction_required", "consent_required", "account_selection_required":
+		return ReasonInteractionRequired
+	}
+	return ReasonIdPError
+}
+
+// tokenEndpointReason names a failed token request. refresh marks the refresh_token grant,
+// whose invalid_grant is about the refresh token, not a code.
+func tokenEndpointReason(err error, refresh bool) gateway.Reason {
+	if errors.Is(err, ErrTimeout) {
+		return ReasonIdPTimeout
+	}
+	var te *TokenError
+	if errors.As(err, &te) {
+		return tokenReason(err, true)
+	}
+	var oe *OAuthError
+	if !errors.As(err, &oe) {
+		if refresh {
+			return ReasonRefreshFailed
+		}
+		return ReasonTokenRequestFailed
+	}
+	switch oe.Code {
+	case "invalid_client":
+		return ReasonClientAuthFailed
+	case "invalid_grant":
+		d := strings.ToLower(oe.Description)
+		switch {
+		case strings.Contains(d, "redirect"):
+			return ReasonRedirectURINotRegistered
+		case strings.Contains(d, "verifier") || strings.Contains(d, "pkce") || strings.Contains(d, "code_challenge"):
+			return ReasonPKCEMismatch
+		case refresh:
+			return ReasonRefreshFailed
+		}
+		return ReasonCodeInvalid
+	case "":
+	default:
+		if r := idpErrorReason(oe.Code, oe.Description); r != ReasonIdPError {
+			return r
+		}
+	}
+	if oe.Status == http.StatusUnauthorized {
+		return ReasonClientAuthFailed
+	}
+	if refresh {
+		return ReasonRefreshFailed
+	}
+	return ReasonIdPError
+}
+
+// introspectionReason names a failed introspection.
+func introspectionReason(err error) gateway.Reason {
+	switch {
+	case errors.Is(err, ErrTimeout):
+		return ReasonIdPTimeout
+	case errors.Is(err, errInactive):
+		return ReasonTokenInactive
+	case errors.Is(err, errIntrospectedExpired):
+		return ReasonTokenExpired
+	}
+	return ReasonIntrospectionFailed
+}
+
+// unexpectedReason names a failure answered with a 500.
+func unexpectedReason(err error) gateway.Reason {
+	var mismatch *IssuerMismatchError
+	switch {
+	case errors.Is(err, ErrTimeout):
+		return ReasonIdPTimeout
+	case errors.As(err, &mismatch):
+		return ReasonIssuerMismatch
+	case errors.Is(err, ErrDiscovery):
+		return ReasonDiscoveryFailed
+	case errors.Is(err, errNoAuthorizationEndpoint):
+		return ReasonAuthorizationEndpointMissing
+	}
+	return gateway.ReasonInternalError
+}
+
+// backChannelReason names a failed call whose failure the login survives (user info,
+// revocation): a timeout, or the given reason.
+func backChannelReason(err error, otherwise gateway.Reason) gateway.Reason {
+	if errors.Is(err, ErrTimeout) {
+		return ReasonIdPTimeout
+	}
+	return otherwise
+}
