@@ -38,6 +38,23 @@ const (
 	ReasonHTTPSRequired Reason = "https_required"
 )
 
+// ReasonInfo pairs a reason with what it means, for tables (README, tests, front ends).
+type ReasonInfo struct {
+	Reason  Reason
+	Meaning string
+}
+
+// Reasons lists the gateway core's reasons; each plugin lists its own (oidc.Reasons).
+var Reasons = []ReasonInfo{
+	{ReasonUpstreamUnreachable, "the upstream did not answer: refused, unresolvable, reset or timed out"},
+	{ReasonClientClosed, "the client went away before the answer"},
+	{ReasonInternalError, "a bug: a recovered panic or an internal step that failed"},
+	{ReasonConfigInvalid, "a configuration was rejected; the previous one stays in force"},
+	{ReasonNoRoute, "no route matched the request"},
+	{ReasonNoService, "the route has no service to proxy to"},
+	{ReasonHTTPSRequired, "the route accepts https only"},
+}
+
 // Answerer says who produced a response.
 type Answerer string
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/oidclab/oidclab/gateway"
+	"github.com/oidclab/oidclab/gateway/oidc"
+	"github.com/oidclab/oidclab/okta"
 	"github.com/oidclab/oidclab/okta/emulator"
 )
 
@@ -27,7 +29,7 @@ func (l *Lab) publishIdP(rec emulator.RequestRecord) {
 	}
 	if rec.Error != "" {
 		e.Attrs["error"] = rec.Error
-		e.Reason = idpReason(rec.Endpoint, rec.Error, rec.ErrorDescription)
+		e.Reason = idpReason(rec)
 	}
 	l.bus.Publish(e)
 }
@@ -64,27 +66,26 @@ func idpMessage(rec emulator.RequestRecord) string {
 	return "identity provider: " + rec.Endpoint
 }
 
-// idpReason classifies an error the IdP answered with.
-func idpReason(endpoint, code, desc string) gateway.Reason {
-	d := strings.ToLower(desc)
-	switch {
-	case strings.Contains(d, "redirect_uri") && endpoint != emulator.EndpointToken:
-		return "redirect_uri_not_registered"
-	case strings.Contains(d, "not assigned"):
-		return "user_not_assigned"
-	case strings.Contains(d, "policy evaluation failed"):
-		return "no_matching_policy"
-	case code == "invalid_scope":
-		return "scope_not_allowed"
-	case code == "invalid_client":
-		return "client_auth_failed"
-	case code == "invalid_grant":
-		return "code_invalid"
-	case code == "authentication_failed":
-		return "login_failed"
+// ReasonLoginFailed: the user's sign-in at the embedded IdP failed (wrong password or user).
+const ReasonLoginFailed gateway.Reason = "login_failed"
+
+// idpReason classifies an error the embedded IdP answered with, as the plugin classifies the
+// ones it receives; a failed sign-in is the IdP's own.
+func idpReason(rec emulator.RequestRecord) gateway.Reason {
+	if rec.Endpoint == emulator.EndpointLogin && rec.Error == "authentication_failed" {
+		return ReasonLoginFailed
 	}
-	return "idp_error"
+	return oidc.IdPErrorReason(rec.Error, rec.ErrorDescription)
 }
 
-// annotate adds what the gateway cannot know to its events, before any subscriber sees them.
-func (l *Lab) annotate(e *gateway.Event) {}
+// annotate adds what the gateway cannot know to its events before any subscriber sees them:
+// the Okta Admin Console steps for a failure, when the IdP is Okta or the embedded
+// Okta-compatible one.
+func (l *Lab) annotate(e *gateway.Event) {
+	if e.Reason == "" || !l.oktaIdP.Load() {
+		return
+	}
+	if advice := okta.Advice(string(e.Reason)); advice != "" && !strings.Contains(e.Explain, advice) {
+		e.Explain = strings.TrimSpace(e.Explain + "\n" + advice)
+	}
+}

@@ -17,13 +17,16 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/admin"
 	"github.com/oidclab/oidclab/gateway/deck"
+	"github.com/oidclab/oidclab/gateway/oidc"
 	"github.com/oidclab/oidclab/lab/tutorial"
+	"github.com/oidclab/oidclab/okta"
 	"github.com/oidclab/oidclab/okta/emulator"
 )
 
@@ -44,6 +47,9 @@ type Lab struct {
 	idp    *emulator.Server
 	idpInf IdPInfo
 	lookup func(string) (string, bool)
+	// oktaIdP: the IdP is Okta or the embedded Okta-compatible one, so failures get Okta's
+	// console steps.
+	oktaIdP atomic.Bool
 
 	proxyURL, adminURL, publicURL string
 
@@ -116,6 +122,7 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 	if err != nil {
 		return nil, err
 	}
+	l.noteIdP(dc)
 	l.gw, err = gateway.New(dc, gateway.Options{
 		Logger:        l.log,
 		Bus:           l.bus,
@@ -282,7 +289,20 @@ func (l *Lab) Apply(src []byte, name string) error {
 	if err := l.gw.Apply(cfg); err != nil {
 		return &DeckError{Source: name, Err: err}
 	}
+	l.noteIdP(cfg)
 	return nil
+}
+
+// noteIdP works out whether the configuration's IdP is Okta: the embedded IdP is
+// Okta-compatible; otherwise the openid-connect plugins' issuers tell.
+func (l *Lab) noteIdP(cfg *deck.Config) {
+	isOkta := l.idp != nil || okta.IsOrgIssuer(l.cfg.External.Issuer)
+	for _, p := range cfg.Plugins {
+		if iss, ok := p.Config["issuer"].(string); ok && p.Name == oidc.Name && okta.IsOrgIssuer(iss) {
+			isOkta = true
+		}
+	}
+	l.oktaIdP.Store(isOkta)
 }
 
 func (l *Lab) serve(h http.Handler, ln net.Listener) {

@@ -129,7 +129,7 @@ func (c *call) checkCallback(st *authState, p callbackParams) (f *failure, sameS
 	case p.Error != "":
 		return &failure{
 			message: "the identity provider returned an error: " + p.Error + describeIfAny(p.ErrorDescription),
-			reason:  idpErrorReason(p.Error, p.ErrorDescription),
+			reason:  IdPErrorReason(p.Error, p.ErrorDescription),
 			explain: explainIdPError(p.Error, p.ErrorDescription),
 			attrs:   map[string]any{"error": p.Error, "error_description": p.ErrorDescription},
 		}, sameState

@@ -135,69 +135,63 @@ const (
 	ReasonSessionTooLarge gateway.Reason = "session_too_large"
 )
 
-// ReasonInfo pairs a reason with what it means, for tables (README, tests, front ends).
-type ReasonInfo struct {
-	Reason  gateway.Reason
-	Meaning string
-}
-
 // Reasons lists every reason the plugin publishes, with its meaning. The gateway core's own
 // reasons (upstream_unreachable, internal_error, ...) are in package gateway.
-var Reasons = []ReasonInfo{
-	{ReasonStateCookieMissing, "a callback arrived without the authorization (state) cookie"},
-	{ReasonStateCookieInvalid, "the authorization cookie could not be decrypted"},
-	{ReasonLoginTimeout, "the login took longer than authorization_rolling_timeout"},
-	{ReasonStateMismatch, "the callback's state is not the pending login's"},
-	{ReasonStateMissing, "the callback has a code but no state"},
-	{ReasonStateReused, "the state and code were already redeemed"},
-	{ReasonCodeMissing, "the pending login's cookie came without a code"},
-	{ReasonIssMissing, "the callback has no iss although the provider advertises RFC 9207"},
-	{ReasonIssuerMismatch, "a callback, token or discovery document names another issuer"},
-	{ReasonClientMismatch, "the callback names another client_id"},
-	{ReasonUserNotAssigned, "the user is not assigned to the application"},
-	{ReasonNoMatchingPolicy, "no access policy rule allows this client, grant and scopes"},
-	{ReasonScopeNotAllowed, "the provider refused a requested scope"},
-	{ReasonRedirectURINotRegistered, "the provider refused the redirect_uri"},
-	{ReasonAccessDenied, "the user or the provider denied the request"},
-	{ReasonGrantNotAllowed, "the client may not use this grant type"},
-	{ReasonInteractionRequired, "the provider needs the user to interact"},
-	{ReasonIdPError, "the provider returned another error"},
-	{ReasonClientAuthFailed, "the token endpoint did not accept the client credentials"},
-	{ReasonCodeInvalid, "the authorization code was refused"},
-	{ReasonPKCEMismatch, "the PKCE code_verifier does not match the code_challenge"},
-	{ReasonTokenRequestFailed, "the token endpoint could not be reached or answered unusably"},
-	{ReasonIDTokenMissing, "the token response has no id_token"},
-	{ReasonRefreshFailed, "the refresh_token grant failed"},
-	{ReasonNonceMismatch, "the ID token's nonce is not this login's"},
-	{ReasonIDTokenExpired, "the ID token has expired"},
-	{ReasonClockSkew, "a token is dated in the future: the clocks disagree"},
-	{ReasonTokenTooOld, "the ID token was issued before the login started"},
-	{ReasonAudienceMismatch, "the token is not meant for this client"},
-	{ReasonAzpMismatch, "the token was issued to another authorized party"},
-	{ReasonSignatureInvalid, "the token's signature does not verify"},
-	{ReasonSigningKeyUnknown, "no key in the provider's JWKS matches the token's kid"},
-	{ReasonAlgNotAllowed, "the token's signing algorithm is not accepted"},
-	{ReasonAtHashMismatch, "the ID token's at_hash does not match the access token"},
-	{ReasonSubMissing, "the token has no sub claim"},
-	{ReasonSubjectChanged, "a refreshed ID token names another user"},
-	{ReasonAuthTooOld, "the authentication is older than max_age, or auth_time is missing"},
-	{ReasonTokenMalformed, "the token is not a well-formed signed JWT"},
-	{ReasonClaimMissing, "the ID token lacks a claim OpenID Connect requires (iat)"},
-	{ReasonNoCredentials, "no session, no bearer token, and logins are not enabled"},
-	{ReasonTokenExpired, "the access token expired and cannot be refreshed"},
-	{ReasonTokenInactive, "introspection says the token is not active"},
-	{ReasonTokenOpaque, "an opaque bearer token, and introspection is not enabled"},
-	{ReasonIntrospectionFailed, "the introspection endpoint refused or answered unusably"},
-	{ReasonRequirementNotMet, "a *_required check (scopes, audience, groups) is not satisfied"},
-	{ReasonClaimsUnavailable, "required claims cannot be checked"},
-	{ReasonClientIDMissing, "the plugin has no client_id"},
-	{ReasonDiscoveryFailed, "the discovery document could not be read"},
-	{ReasonAuthorizationEndpointMissing, "no authorization_endpoint, discovered or configured"},
-	{ReasonJWKSFailed, "the provider's signing keys could not be downloaded"},
-	{ReasonIdPTimeout, "a call to the identity provider timed out"},
-	{ReasonUserinfoFailed, "user info could not be fetched"},
-	{ReasonRevocationFailed, "logout could not revoke a token"},
-	{ReasonSessionTooLarge, "the session is too large for the cookies allowed"},
+var Reasons = []gateway.ReasonInfo{
+	{Reason: ReasonStateCookieMissing, Meaning: "a callback arrived without the authorization (state) cookie"},
+	{Reason: ReasonStateCookieInvalid, Meaning: "the authorization cookie could not be decrypted"},
+	{Reason: ReasonLoginTimeout, Meaning: "the login took longer than authorization_rolling_timeout"},
+	{Reason: ReasonStateMismatch, Meaning: "the callback's state is not the pending login's"},
+	{Reason: ReasonStateMissing, Meaning: "the callback has a code but no state"},
+	{Reason: ReasonStateReused, Meaning: "the state and code were already redeemed"},
+	{Reason: ReasonCodeMissing, Meaning: "the pending login's cookie came without a code"},
+	{Reason: ReasonIssMissing, Meaning: "the callback has no iss although the provider advertises RFC 9207"},
+	{Reason: ReasonIssuerMismatch, Meaning: "a callback, token or discovery document names another issuer"},
+	{Reason: ReasonClientMismatch, Meaning: "the callback names another client_id"},
+	{Reason: ReasonUserNotAssigned, Meaning: "the user is not assigned to the application"},
+	{Reason: ReasonNoMatchingPolicy, Meaning: "no access policy rule allows this client, grant and scopes"},
+	{Reason: ReasonScopeNotAllowed, Meaning: "the provider refused a requested scope"},
+	{Reason: ReasonRedirectURINotRegistered, Meaning: "the provider refused the redirect_uri"},
+	{Reason: ReasonAccessDenied, Meaning: "the user or the provider denied the request"},
+	{Reason: ReasonGrantNotAllowed, Meaning: "the client may not use this grant type"},
+	{Reason: ReasonInteractionRequired, Meaning: "the provider needs the user to interact"},
+	{Reason: ReasonIdPError, Meaning: "the provider returned another error"},
+	{Reason: ReasonClientAuthFailed, Meaning: "the token endpoint did not accept the client credentials"},
+	{Reason: ReasonCodeInvalid, Meaning: "the authorization code was refused"},
+	{Reason: ReasonPKCEMismatch, Meaning: "the PKCE code_verifier does not match the code_challenge"},
+	{Reason: ReasonTokenRequestFailed, Meaning: "the token endpoint could not be reached or answered unusably"},
+	{Reason: ReasonIDTokenMissing, Meaning: "the token response has no id_token"},
+	{Reason: ReasonRefreshFailed, Meaning: "the refresh_token grant failed"},
+	{Reason: ReasonNonceMismatch, Meaning: "the ID token's nonce is not this login's"},
+	{Reason: ReasonIDTokenExpired, Meaning: "the ID token has expired"},
+	{Reason: ReasonClockSkew, Meaning: "a token is dated in the future: the clocks disagree"},
+	{Reason: ReasonTokenTooOld, Meaning: "the ID token was issued before the login started"},
+	{Reason: ReasonAudienceMismatch, Meaning: "the token is not meant for this client"},
+	{Reason: ReasonAzpMismatch, Meaning: "the token was issued to another authorized party"},
+	{Reason: ReasonSignatureInvalid, Meaning: "the token's signature does not verify"},
+	{Reason: ReasonSigningKeyUnknown, Meaning: "no key in the provider's JWKS matches the token's kid"},
+	{Reason: ReasonAlgNotAllowed, Meaning: "the token's signing algorithm is not accepted"},
+	{Reason: ReasonAtHashMismatch, Meaning: "the ID token's at_hash does not match the access token"},
+	{Reason: ReasonSubMissing, Meaning: "the token has no sub claim"},
+	{Reason: ReasonSubjectChanged, Meaning: "a refreshed ID token names another user"},
+	{Reason: ReasonAuthTooOld, Meaning: "the authentication is older than max_age, or auth_time is missing"},
+	{Reason: ReasonTokenMalformed, Meaning: "the token is not a well-formed signed JWT"},
+	{Reason: ReasonClaimMissing, Meaning: "the ID token lacks a claim OpenID Connect requires (iat)"},
+	{Reason: ReasonNoCredentials, Meaning: "no session, no bearer token, and logins are not enabled"},
+	{Reason: ReasonTokenExpired, Meaning: "the access token expired and cannot be refreshed"},
+	{Reason: ReasonTokenInactive, Meaning: "introspection says the token is not active"},
+	{Reason: ReasonTokenOpaque, Meaning: "an opaque bearer token, and introspection is not enabled"},
+	{Reason: ReasonIntrospectionFailed, Meaning: "the introspection endpoint refused or answered unusably"},
+	{Reason: ReasonRequirementNotMet, Meaning: "a *_required check (scopes, audience, groups) is not satisfied"},
+	{Reason: ReasonClaimsUnavailable, Meaning: "required claims cannot be checked"},
+	{Reason: ReasonClientIDMissing, Meaning: "the plugin has no client_id"},
+	{Reason: ReasonDiscoveryFailed, Meaning: "the discovery document could not be read"},
+	{Reason: ReasonAuthorizationEndpointMissing, Meaning: "no authorization_endpoint, discovered or configured"},
+	{Reason: ReasonJWKSFailed, Meaning: "the provider's signing keys could not be downloaded"},
+	{Reason: ReasonIdPTimeout, Meaning: "a call to the identity provider timed out"},
+	{Reason: ReasonUserinfoFailed, Meaning: "user info could not be fetched"},
+	{Reason: ReasonRevocationFailed, Meaning: "logout could not revoke a token"},
+	{Reason: ReasonSessionTooLarge, Meaning: "the session is too large for the cookies allowed"},
 }
 
 // tokenReason names why a token was rejected; idToken tells an expired ID token (a login
@@ -257,10 +251,10 @@ func tokenReason(err error, idToken bool) gateway.Reason {
 	return ReasonTokenMalformed
 }
 
-// idpErrorReason names an error= the provider returned, on the callback or in a token
-// response. Descriptions are matched before codes: providers say the specific cause
+// IdPErrorReason names an error= the provider returned, on the callback or in a token
+// response (the lab also uses it for the errors its embedded IdP answers with). Descriptions are matched before codes: providers say the specific cause
 // (not assigned, no policy) only there, under a generic access_denied.
-func idpErrorReason(code, desc string) gateway.Reason {
+func IdPErrorReason(code, desc string) gateway.Reason {
 	d := strings.ToLower(desc)
 	switch {
 	case strings.Contains(d, "policy evaluation failed"):
@@ -318,7 +312,7 @@ func tokenEndpointReason(err error, refresh bool) gateway.Reason {
 		return ReasonCodeInvalid
 	case "":
 	default:
-		if r := idpErrorReason(oe.Code, oe.Description); r != ReasonIdPError {
+		if r := IdPErrorReason(oe.Code, oe.Description); r != ReasonIdPError {
 			return r
 		}
 	}
