@@ -41,18 +41,19 @@ const (
 // ReasonInfo pairs a reason with what it means, for tables (README, tests, front ends).
 type ReasonInfo struct {
 	Reason  Reason
-	Meaning string
+	Meaning string // what happened
+	Fix     string // what to change, vendor-neutral (package okta adds Okta's console steps)
 }
 
 // Reasons lists the gateway core's reasons; each plugin lists its own (oidc.Reasons).
 var Reasons = []ReasonInfo{
-	{ReasonUpstreamUnreachable, "the upstream did not answer: refused, unresolvable, reset or timed out"},
-	{ReasonClientClosed, "the client went away before the answer"},
-	{ReasonInternalError, "a bug: a recovered panic or an internal step that failed"},
-	{ReasonConfigInvalid, "a configuration was rejected; the previous one stays in force"},
-	{ReasonNoRoute, "no route matched the request"},
-	{ReasonNoService, "the route has no service to proxy to"},
-	{ReasonHTTPSRequired, "the route accepts https only"},
+	{Reason: ReasonUpstreamUnreachable, Meaning: "the upstream did not answer: refused, unresolvable, reset or timed out", Fix: "Start the upstream, or fix the service's url (host, port, scheme); raise the service's timeouts if it is slow."},
+	{Reason: ReasonClientClosed, Meaning: "the client went away before the answer", Fix: "None: the client gave up (a closed tab, a timeout on its side)."},
+	{Reason: ReasonInternalError, Meaning: "a bug: a recovered panic or an internal step that failed", Fix: "A bug: report it with the event; the request got Kong's 500."},
+	{Reason: ReasonConfigInvalid, Meaning: "a configuration was rejected; the previous one stays in force", Fix: "Fix every problem listed (each with its line); the previous configuration is still served."},
+	{Reason: ReasonNoRoute, Meaning: "no route matched the request", Fix: "Add a route for this path/host/method, or call a path a route has."},
+	{Reason: ReasonNoService, Meaning: "the route has no service to proxy to", Fix: "Give the route a service."},
+	{Reason: ReasonHTTPSRequired, Meaning: "the route accepts https only", Fix: "Call the route over https (the tunnel), or allow http in the route's protocols."},
 }
 
 // Answerer says who produced a response.

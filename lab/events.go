@@ -2,6 +2,7 @@ package lab
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/oidc"
@@ -30,6 +31,7 @@ func (l *Lab) publishIdP(rec emulator.RequestRecord) {
 	if rec.Error != "" {
 		e.Attrs["error"] = rec.Error
 		e.Reason = idpReason(rec)
+		e.Explain = explainReason(e.Reason)
 	}
 	l.bus.Publish(e)
 }
@@ -76,6 +78,25 @@ func idpReason(rec emulator.RequestRecord) gateway.Reason {
 		return ReasonLoginFailed
 	}
 	return oidc.IdPErrorReason(rec.Error, rec.ErrorDescription)
+}
+
+// reasonInfo indexes Reasons by code.
+var reasonInfo = sync.OnceValue(func() map[gateway.Reason]gateway.ReasonInfo {
+	m := map[gateway.Reason]gateway.ReasonInfo{}
+	for _, r := range Reasons() {
+		m[r.Reason] = r
+	}
+	return m
+})
+
+// explainReason is the plain-language cause and fix of a reason, for hops whose publisher has
+// no more specific explanation (the IdP's own refusals).
+func explainReason(r gateway.Reason) string {
+	info, ok := reasonInfo()[r]
+	if !ok {
+		return ""
+	}
+	return strings.ToUpper(info.Meaning[:1]) + info.Meaning[1:] + ". " + info.Fix
 }
 
 // annotate adds what the gateway cannot know to its events before any subscriber sees them:

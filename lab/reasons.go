@@ -11,5 +11,6 @@ import (
 func Reasons() []gateway.ReasonInfo {
 	out := append([]gateway.ReasonInfo(nil), oidc.Reasons...)
 	out = append(out, gateway.Reasons...)
-	return append(out, gateway.ReasonInfo{Reason: ReasonLoginFailed, Meaning: "the user's sign-in at the identity provider failed (wrong user name or password)"})
+	return append(out, gateway.ReasonInfo{Reason: ReasonLoginFailed, Meaning: "the user's sign-in at the identity provider failed (wrong user name or password)",
+		Fix: "Sign in with a valid user (the embedded IdP's demo user: demo@example.com / oidclab-demo)."})
 }

@@ -1,6 +1,9 @@
 package lab_test
 
 import (
+	"bytes"
+	"flag"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -20,8 +23,8 @@ func TestReasonsTable(t *testing.T) {
 			t.Errorf("%s listed twice", r.Reason)
 		}
 		seen[r.Reason] = true
-		if !snake.MatchString(string(r.Reason)) || r.Meaning == "" {
-			t.Errorf("%q: want a snake_case code with a meaning", r.Reason)
+		if !snake.MatchString(string(r.Reason)) || r.Meaning == "" || r.Fix == "" {
+			t.Errorf("%q: want a snake_case code with a meaning and a fix", r.Reason)
 		}
 	}
 	for _, r := range okta.AdviceReasons() {
@@ -29,13 +32,42 @@ func TestReasonsTable(t *testing.T) {
 			t.Errorf("okta.Advice has steps for %q, which no event carries", r)
 		}
 	}
-	readme, err := os.ReadFile("../README.md")
+}
+
+var update = flag.Bool("update", false, "rewrite README's reasons table")
+
+// README's table is lab.Reasons(), rendered: `go test ./lab -run README -update` rewrites it.
+func TestREADMEReasonsTable(t *testing.T) {
+	const path, begin, end = "../README.md", "<!-- reasons:begin -->\n", "<!-- reasons:end -->\n"
+	readme, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for r := range seen {
-		if !strings.Contains(string(readme), "| `"+string(r)+"` |") {
-			t.Errorf("README's reasons table has no row for %s", r)
-		}
+	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
+	if i < 0 || j < i {
+		t.Fatalf("README has no %q … %q section", begin, end)
 	}
+	var b strings.Builder
+	b.WriteString("| reason | what happened | the fix |\n|---|---|---|\n")
+	for _, r := range lab.Reasons() {
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", r.Reason, r.Meaning, r.Fix)
+	}
+	var advised []string
+	for _, r := range okta.AdviceReasons() {
+		advised = append(advised, "`"+r+"`")
+	}
+	fmt.Fprintf(&b, "\nWith Okta (or the embedded Okta-compatible IdP) the explanation also gives the Admin Console steps for %s.\n", strings.Join(advised, ", "))
+	want := b.String()
+	got := string(readme[i+len(begin) : j])
+	if got == want {
+		return
+	}
+	if *update {
+		out := append(append(append([]byte(nil), readme[:i+len(begin)]...), want...), readme[j:]...)
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README's reasons table is out of date: go test ./lab -run README -update")
 }
