@@ -84,6 +84,12 @@ func TestTutorialLoginStream(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("stream:\n got %v\nwant %v", got, want)
 	}
+	// The IdP's request log redacts with the project's one marker.
+	for _, rec := range l.Emulator().Requests() {
+		if rec.Endpoint == emulator.EndpointToken && rec.Params["code"] != deck.Redacted {
+			t.Errorf("the token request's code is logged as %q, want %q", rec.Params["code"], deck.Redacted)
+		}
+	}
 }
 
 func TestStartErrorsAreTyped(t *testing.T) {

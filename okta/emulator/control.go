@@ -199,4 +199,6 @@ func secretParam(name string) bool {
 	return false
 }
 
-const redacted = "[redacted]"
+// redacted is the project's one redaction marker (deck.Redacted; this package may not import
+// the gateway's, so a test in package lab checks they agree).
+const redacted = "<redacted>"

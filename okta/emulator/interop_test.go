@@ -144,7 +144,7 @@ func TestInteropCodeFlowPKCEFormPost(t *testing.T) {
 	for _, rec := range s.Requests() {
 		if rec.Endpoint == emulator.EndpointToken && rec.Params["grant_type"] == "authorization_code" {
 			sawToken = true
-			if rec.ClientAuth != emulator.AuthBasic || rec.PKCEMethod != "S256" || rec.Params["code"] != "[redacted]" || rec.Params["code_verifier"] != "[redacted]" {
+			if rec.ClientAuth != emulator.AuthBasic || rec.PKCEMethod != "S256" || rec.Params["code"] != "<redacted>" || rec.Params["code_verifier"] != "<redacted>" {
 				t.Errorf("token record = %+v", rec)
 			}
 		}

@@ -46,7 +46,7 @@ type Result struct {
 type Hop struct {
 	Method string `json:"method"`
 	// URL with the values of code, state, id_token, access_token, session_state and the like
-	// replaced by REDACTED (see RedactURL).
+	// replaced by Redacted (see RedactURL).
 	URL    string `json:"url"`
 	Status int    `json:"status"`
 	// Note says why the request was made ("redirect", "login form", "auto-submitted form").

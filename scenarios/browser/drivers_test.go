@@ -117,7 +117,7 @@ func TestLoginTwoStepAndQueryResponse(t *testing.T) {
 		if f := res.Hops[3].FormFields; !slices.Contains(f, "credentials.passcode") || !slices.Contains(f, "identifier") {
 			t.Errorf("password step sent fields %q", f)
 		}
-		if u := res.Hops[4].URL; !strings.Contains(u, "code=REDACTED") || !strings.Contains(u, "state=REDACTED") {
+		if u := res.Hops[4].URL; !strings.Contains(u, "code=<redacted>") || !strings.Contains(u, "state=<redacted>") {
 			t.Errorf("callback hop %s: code and state not redacted", u)
 		}
 		assertNoSecrets(t, res, l)

@@ -216,7 +216,7 @@ func assertTutorialHops(t *testing.T, res *browser.Result, e *e2e) {
 		if h.Note == "login form" {
 			logins++
 		}
-		if strings.Contains(h.URL, "code=") && !strings.Contains(h.URL, "code=REDACTED") {
+		if strings.Contains(h.URL, "code=") && !strings.Contains(h.URL, "code=<redacted>") {
 			t.Errorf("hop URL leaks a code: %s", h.URL)
 		}
 	}

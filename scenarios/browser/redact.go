@@ -3,10 +3,12 @@ package browser
 import (
 	"net/url"
 	"strings"
+
+	"github.com/oidclab/oidclab/gateway/deck"
 )
 
-// Redacted replaces a secret value in URLs and notes.
-const Redacted = "REDACTED"
+// Redacted replaces a secret value in URLs and notes: the project's one marker.
+const Redacted = deck.Redacted
 
 // sensitiveParams are the query/fragment parameters whose values are credentials or are bound
 // to one (state and nonce protect the flow; codes and tokens grant access). Lower case.
@@ -24,7 +26,7 @@ var sensitiveParams = map[string]bool{
 }
 
 // RedactURL returns raw with the values of secret-bearing query and fragment parameters
-// replaced by REDACTED, and any userinfo password removed. The order and spelling of everything
+// replaced by Redacted, and any userinfo password removed. The order and spelling of everything
 // else is kept, so a redacted URL still reads like the original. Unparsable input is redacted
 // whole.
 func RedactURL(raw string) string {

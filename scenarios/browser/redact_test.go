@@ -8,16 +8,16 @@ import (
 
 func TestRedactURL(t *testing.T) {
 	tests := map[string]string{
-		"http://a/cb?code=abc&state=xyz&iss=http%3A%2F%2Fi":     "http://a/cb?code=REDACTED&state=REDACTED&iss=http%3A%2F%2Fi",
-		"http://a/p?Code=1&STATE=2&id%5Ftoken=3&x=code":         "http://a/p?Code=REDACTED&STATE=REDACTED&id%5Ftoken=REDACTED&x=code",
-		"http://a/#access_token=t&token_type=Bearer&id_token=i": "http://a/#access_token=REDACTED&token_type=Bearer&id_token=REDACTED",
-		"http://user:pw@a/": "http://user:REDACTED@a/",
-		"http://a/authorize?client_id=c&nonce=n&redirect_uri=http%3A": "http://a/authorize?client_id=c&nonce=REDACTED&redirect_uri=http%3A",
-		"http://a/p?session_state=s&code":                             "http://a/p?session_state=REDACTED&code",
+		"http://a/cb?code=abc&state=xyz&iss=http%3A%2F%2Fi":     "http://a/cb?code=<redacted>&state=<redacted>&iss=http%3A%2F%2Fi",
+		"http://a/p?Code=1&STATE=2&id%5Ftoken=3&x=code":         "http://a/p?Code=<redacted>&STATE=<redacted>&id%5Ftoken=<redacted>&x=code",
+		"http://a/#access_token=t&token_type=Bearer&id_token=i": "http://a/#access_token=<redacted>&token_type=Bearer&id_token=<redacted>",
+		"http://user:pw@a/": "http://user:%3Credacted%3E@a/",
+		"http://a/authorize?client_id=c&nonce=n&redirect_uri=http%3A": "http://a/authorize?client_id=c&nonce=<redacted>&redirect_uri=http%3A",
+		"http://a/p?session_state=s&code":                             "http://a/p?session_state=<redacted>&code",
 		"http://a/p":                                                  "http://a/p",
-		"http://idp/login?tx=abc":                                     "http://idp/login?tx=REDACTED",
-		"http://a/t?subject_token=s&interaction_code=i&device_code=d": "http://a/t?subject_token=REDACTED&interaction_code=REDACTED&device_code=REDACTED",
-		"%zz": "REDACTED",
+		"http://idp/login?tx=abc":                                     "http://idp/login?tx=<redacted>",
+		"http://a/t?subject_token=s&interaction_code=i&device_code=d": "http://a/t?subject_token=<redacted>&interaction_code=<redacted>&device_code=<redacted>",
+		"%zz": "<redacted>",
 	}
 	for in, want := range tests {
 		if got := RedactURL(in); got != want {
