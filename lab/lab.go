@@ -399,3 +399,20 @@ func listenerURL(requested string, ln net.Listener) string {
 	}
 	return "http://" + netip.AddrPortFrom(ip, ap.Port()).String()
 }
+
+// Settle waits until the gateway has no request in flight, so every event of the requests a
+// client has seen answered is published: the gateway publishes a request's last event after
+// the handler wrote its answer, which the client may read first. It returns ctx's error if the
+// gateway stays busy (a client keeps requests open).
+func (l *Lab) Settle(ctx context.Context) error {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for l.gw.Stats().InFlight > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}

@@ -101,10 +101,13 @@ func TutorialWith(old, new string) []byte {
 	return []byte(strings.Replace(string(tutorial.Deck), old, new, 1))
 }
 
-// Events returns every event published since the lab started. Both the gateway and the IdP
-// publish before they answer, so once a response has been read its events are here: reading
-// without waiting is exact.
+// Events returns every event published since the lab started. It first lets the gateway
+// finish the requests in flight (Settle), so once a response has been read its events are
+// here.
 func (l *Lab) Events() []gateway.Event {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_ = l.Settle(ctx) // a guard against a hung request, not a timing assertion
+	cancel()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for {
