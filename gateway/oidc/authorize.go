@@ -106,7 +106,12 @@ func (c *call) startLoginBecause(prev *authState, reason gateway.Reason, why str
 	if why != "" {
 		message += " (" + why + ")"
 	}
-	c.failEvent(EventLoginStarted, http.StatusFound, reason, message, explainLoginStart(c, st, spec), attrs)
+	explain := explainLoginStart(c, st, spec)
+	if reason == ReasonStateMismatch {
+		// A restart for a foreign state is a failure: every failure says what happened.
+		explain = strings.TrimSpace(explainStateMismatch() + " " + explain)
+	}
+	c.failEvent(EventLoginStarted, http.StatusFound, reason, message, explain, attrs)
 	redirect(c.w, target)
 }
 

@@ -239,7 +239,7 @@ func TestRestartReasons(t *testing.T) {
 		params.Set("state", "not-the-pending-state")
 		resp, _ := h.callback(params, ck)
 		e := h.events.last(t, EventLoginStarted)
-		if resp.StatusCode != http.StatusFound || e.Reason != ReasonStateMismatch || e.AnsweredBy != gateway.AnsweredByPlugin {
+		if resp.StatusCode != http.StatusFound || e.Reason != ReasonStateMismatch || e.AnsweredBy != gateway.AnsweredByPlugin || e.Explain == "" {
 			t.Errorf("%d %+v", resp.StatusCode, e)
 		}
 	})
