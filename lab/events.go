@@ -71,11 +71,39 @@ func idpMessage(rec emulator.RequestRecord) string {
 // ReasonLoginFailed: the user's sign-in at the embedded IdP failed (wrong password or user).
 const ReasonLoginFailed gateway.Reason = "login_failed"
 
-// idpReason classifies an error the embedded IdP answered with, as the plugin classifies the
-// ones it receives; a failed sign-in is the IdP's own.
+// idpReason classifies an error the embedded IdP answered with, as the gateway names the same
+// failure seen from its side, so both ends of a hop carry one reason: the back-channel
+// endpoints by what failed, the browser's by the plugin's own IdPErrorReason.
 func idpReason(rec emulator.RequestRecord) gateway.Reason {
-	if rec.Endpoint == emulator.EndpointLogin && rec.Error == "authentication_failed" {
-		return ReasonLoginFailed
+	desc := strings.ToLower(rec.ErrorDescription)
+	switch rec.Endpoint {
+	case emulator.EndpointLogin:
+		if rec.Error == "authentication_failed" {
+			return ReasonLoginFailed
+		}
+	case emulator.EndpointDiscovery:
+		return oidc.ReasonDiscoveryFailed
+	case emulator.EndpointKeys:
+		return oidc.ReasonJWKSFailed
+	case emulator.EndpointUserinfo:
+		return oidc.ReasonUserinfoFailed
+	case emulator.EndpointIntrospect:
+		return oidc.ReasonIntrospectionFailed
+	case emulator.EndpointRevoke:
+		return oidc.ReasonRevocationFailed
+	case emulator.EndpointToken:
+		switch {
+		case rec.Error == "invalid_client" || rec.Status == 401:
+			return oidc.ReasonClientAuthFailed
+		case rec.Error == "invalid_grant" && (strings.Contains(desc, "verifier") || strings.Contains(desc, "pkce")):
+			return oidc.ReasonPKCEMismatch
+		case rec.Error == "invalid_grant" && strings.Contains(desc, "redirect"):
+			return oidc.ReasonRedirectURINotRegistered
+		case rec.Error == "invalid_grant":
+			return oidc.ReasonCodeInvalid
+		case rec.Status >= 500:
+			return oidc.ReasonTokenRequestFailed
+		}
 	}
 	return oidc.IdPErrorReason(rec.Error, rec.ErrorDescription)
 }
