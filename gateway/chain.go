@@ -104,7 +104,7 @@ func (g *Gateway) buildPlugins(cfg *deck.Config, services map[string]*compiledSe
 		}
 		seen[key] = path
 
-		env := PluginEnv{Logger: g.log.With("plugin", p.Name, "plugin_id", p.ID), Publish: g.bus.Publish}
+		env := PluginEnv{Logger: g.log.With("plugin", p.Name, "plugin_id", p.ID), Publish: g.bus.Publish, Now: g.now}
 		built, err := factory(*p, env)
 		if err != nil {
 			errs.Problems = append(errs.Problems, deck.PluginProblems(*p, err)...)

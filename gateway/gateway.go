@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/oidclab/oidclab/gateway/deck"
 	"github.com/oidclab/oidclab/gateway/echo"
@@ -39,6 +40,8 @@ type Options struct {
 	EchoHosts []string
 	// Echo serves the echo hosts; nil means echo.New().
 	Echo http.Handler
+	// Now is the plugins' clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // Gateway proxies requests by a decK configuration. It is safe for concurrent use; Apply swaps
@@ -56,6 +59,7 @@ type Gateway struct {
 	current atomic.Pointer[snapshot]
 	created sync.Map // entity id -> unix seconds first seen, for the admin API
 	nodeID  string
+	now     func() time.Time
 
 	requests atomic.Int64 // requests received, for the admin API's /status
 	inflight atomic.Int64
@@ -70,6 +74,7 @@ func New(cfg *deck.Config, opts Options) (*Gateway, error) {
 		trusted: opts.TrustedIPs,
 		echo:    opts.Echo,
 		nodeID:  deck.NewID(),
+		now:     opts.Now,
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)

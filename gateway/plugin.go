@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/oidclab/oidclab/gateway/deck"
 )
@@ -22,6 +23,9 @@ type PluginEnv struct {
 	Logger *slog.Logger
 	// Publish hands an event to subscribers; it never blocks.
 	Publish func(Event)
+	// Now is the clock token and session lifetimes are judged by (nil: time.Now). A lab moves
+	// it with its IdP's to show what happens when time passes.
+	Now func() time.Time
 }
 
 // PluginFactory builds (and so validates) a plugin from its decK entry. Validation problems are

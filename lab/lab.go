@@ -50,6 +50,8 @@ type Lab struct {
 	// oktaIdP: the IdP is Okta or the embedded Okta-compatible one, so failures get Okta's
 	// console steps.
 	oktaIdP atomic.Bool
+	// clock is how far AdvanceClock moved the lab's time (gateway and embedded IdP together).
+	clock atomic.Int64
 
 	proxyURL, adminURL, publicURL string
 
@@ -129,6 +131,7 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 		Plugins:       l.cfg.Plugins,
 		TrustedIPs:    cfg.TrustedIPs,
 		RealUpstreams: cfg.RealUpstreams,
+		Now:           l.now,
 	})
 	if err != nil {
 		return nil, &DeckError{Source: dc.Source, Err: err}
@@ -189,6 +192,7 @@ func (l *Lab) startIdP(ctx context.Context) (map[string]string, error) {
 	srv, err := emulator.Start(context.WithoutCancel(ctx), addr, ecfg, emulator.Options{
 		Logger:     l.log.With("component", "idp"),
 		SigningKey: l.cfg.IdPSigningKey,
+		Now:        l.now,
 		OnRequest:  l.publishIdP,
 	})
 	if err != nil {
@@ -416,3 +420,11 @@ func (l *Lab) Settle(ctx context.Context) error {
 	}
 	return nil
 }
+
+// now is the lab's clock: real time moved by AdvanceClock.
+func (l *Lab) now() time.Time { return time.Now().Add(time.Duration(l.clock.Load())) }
+
+// AdvanceClock moves the lab's time forward by d for the gateway's plugins and the embedded
+// IdP together, as if d had passed: tokens, codes and sessions expire, refresh tokens are used.
+// (To make the two disagree, shift the IdP alone with Emulator().SetClockOffset.)
+func (l *Lab) AdvanceClock(d time.Duration) { l.clock.Add(int64(d)) }

@@ -61,7 +61,11 @@ func New(p deck.Plugin, env gateway.PluginEnv) (gateway.Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newPlugin(cfg, env, time.Now)
+	now := env.Now
+	if now == nil {
+		now = time.Now
+	}
+	return newPlugin(cfg, env, now)
 }
 
 func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugin, error) {
