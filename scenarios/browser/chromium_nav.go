@@ -325,6 +325,7 @@ func (c *Chromium) finish(ctx context.Context, res *Result) {
 		res.URL = res.Hops[len(res.Hops)-1].URL
 	}
 	res.ContentType = st.mimeType
+	res.Header = st.header
 	if ctx.Err() != nil {
 		// Use a short fresh budget for the read-back so that a timed-out login still reports
 		// what the browser holds.
@@ -362,7 +363,7 @@ func cookieInfos(cs []*network.Cookie) []CookieInfo {
 		ci := CookieInfo{
 			Name: c.Name, Domain: strings.TrimPrefix(c.Domain, "."), Path: c.Path,
 			HostOnly: !strings.HasPrefix(c.Domain, "."), Secure: c.Secure, HTTPOnly: c.HTTPOnly,
-			SameSite: string(c.SameSite),
+			SameSite: string(c.SameSite), Size: int(c.Size),
 		}
 		if !c.Session && c.Expires > 0 {
 			sec, frac := int64(c.Expires), c.Expires-float64(int64(c.Expires))

@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -34,7 +35,8 @@ type tracker struct {
 	lastReq   network.RequestID
 	status    int
 	mimeType  string
-	failed    string // error text of the last failed document request
+	header    http.Header // the last document response's headers, Set-Cookie removed
+	failed    string      // error text of the last failed document request
 
 	nextNote   string
 	nextFields []string
@@ -72,6 +74,7 @@ type trackerState struct {
 	failed   string
 	status   int
 	mimeType string
+	header   http.Header
 	lastReq  network.RequestID
 	hops     int
 }
@@ -81,7 +84,7 @@ func (t *tracker) state() (trackerState, <-chan struct{}) {
 	defer t.mu.Unlock()
 	return trackerState{
 		seq: t.seq, settled: t.loadedSeq == t.seq, failed: t.failed,
-		status: t.status, mimeType: t.mimeType, lastReq: t.lastReq, hops: len(t.hops),
+		status: t.status, mimeType: t.mimeType, header: t.header, lastReq: t.lastReq, hops: len(t.hops),
 	}, t.changed
 }
 
@@ -159,7 +162,7 @@ func (t *tracker) handle(ev any) {
 		t.hops = append(t.hops, Hop{Method: ev.Request.Method, URL: RedactURL(raw), Note: note, FormFields: fields})
 		i := len(t.hops) - 1
 		t.byReq[ev.RequestID] = append(t.byReq[ev.RequestID], i)
-		t.loader, t.lastReq, t.status, t.mimeType, t.failed = ev.LoaderID, ev.RequestID, 0, "", ""
+		t.loader, t.lastReq, t.status, t.mimeType, t.header, t.failed = ev.LoaderID, ev.RequestID, 0, "", nil, ""
 		t.applyBufferedExtra(ev.RequestID)
 		t.notify()
 	case *network.EventResponseReceived:
@@ -167,6 +170,12 @@ func (t *tracker) handle(ev any) {
 			t.hops[idx[len(idx)-1]].Status = int(ev.Response.Status)
 			if ev.RequestID == t.lastReq {
 				t.status, t.mimeType = int(ev.Response.Status), ev.Response.MimeType
+				t.header = http.Header{}
+				for k, v := range ev.Response.Headers {
+					if s, ok := v.(string); ok && !strings.EqualFold(k, "Set-Cookie") {
+						t.header.Set(k, s)
+					}
+				}
 			}
 			t.notify()
 		}

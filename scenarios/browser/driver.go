@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -36,6 +37,9 @@ type Result struct {
 	Body string `json:"-"`
 	// ContentType is the media type of the final page ("application/json"), without parameters.
 	ContentType string `json:"content_type,omitempty"`
+	// Header holds the final page's response headers, without Set-Cookie (whose values are
+	// secrets: Cookies has names and attributes). Not serialised.
+	Header http.Header `json:"-"`
 	// Hops lists every top-level request in order: redirects, form posts, the final page.
 	Hops []Hop `json:"hops"`
 	// Cookies the browser holds after the navigation: names and attributes, never values.
@@ -74,6 +78,8 @@ type CookieInfo struct {
 	HTTPOnly bool      `json:"http_only,omitempty"`
 	SameSite string    `json:"same_site,omitempty"` // "Strict", "Lax", "None" or "" (not set)
 	Expires  time.Time `json:"expires,omitzero"`    // zero for a session cookie
+	// Size is len(name)+len(value), what browsers hold to a 4096-byte limit (not the value).
+	Size int `json:"size"`
 }
 
 // Cookie returns the named cookie's info, if the result lists it.

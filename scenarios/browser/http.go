@@ -197,6 +197,8 @@ func (d *HTTP) navigate(ctx context.Context, rawURL string, creds *Credentials) 
 		res.Status = resp.StatusCode
 		res.Body = string(body)
 		res.ContentType = mediaType(resp.Header.Get("Content-Type"))
+		res.Header = resp.Header.Clone()
+		res.Header.Del("Set-Cookie") // values are secrets; Cookies has names and attributes
 		res.Cookies = d.jar.Infos()
 
 		var pg *htmlPage

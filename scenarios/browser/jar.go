@@ -398,6 +398,7 @@ func (j *Jar) Infos() []CookieInfo {
 		out = append(out, CookieInfo{
 			Name: c.name, Domain: c.domain, Path: c.path, HostOnly: c.hostOnly,
 			Secure: c.secure, HTTPOnly: c.httpOnly, SameSite: sameSiteName(c.sameSite), Expires: c.expires,
+			Size: len(c.name) + len(c.value),
 		})
 	}
 	sortCookieInfos(out)
