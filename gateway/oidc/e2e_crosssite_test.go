@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/oidclab/oidclab/gateway/oidc"
-	"github.com/oidclab/oidclab/okta/emulator"
+	"github.com/oidclab/oidclab/lab/labtest"
 	"github.com/oidclab/oidclab/scenarios/browser"
 	"github.com/oidclab/oidclab/scenarios/browser/browsertest"
 )
@@ -38,8 +38,8 @@ func (s *slowUser) RoundTrip(r *http.Request) (*http.Response, error) {
 	return s.rt.RoundTrip(r)
 }
 
-func slowDriver(t *testing.T, l *lab) *browser.HTTP {
-	su := &slowUser{rt: http.DefaultTransport, idp: strings.TrimPrefix(l.emu.URL(), "http://")}
+func slowDriver(t *testing.T, l *labtest.Lab) *browser.HTTP {
+	su := &slowUser{rt: http.DefaultTransport, idp: strings.TrimPrefix(l.Emulator().URL(), "http://")}
 	d, err := browser.NewHTTP(browser.HTTPOptions{Now: su.Now, Transport: su})
 	if err != nil {
 		t.Fatal(err)
@@ -51,9 +51,9 @@ func slowDriver(t *testing.T, l *lab) *browser.HTTP {
 // The state cookie survives a cross-site form_post that comes back after more than two minutes:
 // on loopback it is SameSite=None; Secure, which Chromium sends at any age.
 func TestE2ECrossSiteFormPostSlowUser(t *testing.T) {
-	l := startLabOn(t, "localhost", emulator.Default(), "", nil)
+	l := startLabOnLocalhost(t, nil)
 	d := slowDriver(t, l)
-	res, err := d.Login(t.Context(), l.gwURL+"/anything", demo)
+	res, err := d.Login(t.Context(), l.URL+"/anything", demo)
 	if err != nil {
 		t.Fatalf("login: %v\nhops: %+v", err, res)
 	}
@@ -69,9 +69,9 @@ func TestE2ECrossSiteFormPostSlowUser(t *testing.T) {
 // With authorization_cookie_same_site: Lax the browser withholds the state cookie on the IdP's
 // cross-site POST; the re-POST page turns it into a same-origin POST that carries it.
 func TestE2ERepostPageRescuesLaxCookie(t *testing.T) {
-	l := startLabOn(t, "localhost", emulator.Default(), "      authorization_cookie_same_site: Lax\n", nil)
+	l := startLabOnLocalhost(t, labtest.Tutorial("      authorization_cookie_same_site: Lax\n"))
 	d := slowDriver(t, l)
-	res, err := d.Login(t.Context(), l.gwURL+"/anything", demo)
+	res, err := d.Login(t.Context(), l.URL+"/anything", demo)
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
@@ -79,7 +79,7 @@ func TestE2ERepostPageRescuesLaxCookie(t *testing.T) {
 		t.Errorf("upstream saw %s", e.Method)
 	}
 	var reposted bool
-	for _, e := range l.of(oidc.EventCallbackReceived) {
+	for _, e := range l.Of(oidc.EventCallbackReceived) {
 		reposted = reposted || strings.Contains(e.Message, "re-POST")
 	}
 	if !reposted {
@@ -110,35 +110,34 @@ func TestE2EChromium(t *testing.T) {
 		{"lax state cookie rescued by the re-POST page", false, "      authorization_cookie_same_site: Lax\n"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			l := startLabOn(t, "localhost", emulator.Default(), tt.extra, func(y string, _ *emulator.Server) string {
-				if tt.session {
-					y = strings.Replace(y, "        - authorization_code\n", "        - authorization_code\n        - session\n", 1)
-				}
-				return y
-			})
+			deck := labtest.Tutorial(tt.extra)
+			if tt.session {
+				deck = withSession(deck)
+			}
+			l := startLabOnLocalhost(t, deck)
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
 			c := browsertest.Chromium(t, browser.ChromiumOptions{AutoSubmitWait: time.Minute, Timeout: 90 * time.Second})
-			res, err := c.Login(ctx, l.gwURL+"/anything", demo)
+			res, err := c.Login(ctx, l.URL+"/anything", demo)
 			if err != nil {
 				t.Fatalf("login: %v", err)
 			}
 			if e := readEcho(t, res); e.Method != http.MethodPost || !strings.HasPrefix(e.Headers["Authorization"], "Bearer ") {
 				t.Errorf("upstream saw %s with Authorization %q", e.Method, e.Headers["Authorization"])
 			}
-			if len(l.of(oidc.EventIDTokenVerified)) != 1 {
+			if len(l.Of(oidc.EventIDTokenVerified)) != 1 {
 				t.Fatal("no verified id token")
 			}
 			if tt.extra != "" {
 				var reposted bool
-				for _, e := range l.of(oidc.EventCallbackReceived) {
+				for _, e := range l.Of(oidc.EventCallbackReceived) {
 					reposted = reposted || strings.Contains(e.Message, "re-POST")
 				}
 				if !reposted {
 					t.Error("Chromium sent the Lax cookie cross-site: the re-POST page was not exercised")
 				}
 			}
-			res, err = c.Get(ctx, l.gwURL+"/anything/next")
+			res, err = c.Get(ctx, l.URL+"/anything/next")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +146,7 @@ func TestE2EChromium(t *testing.T) {
 			if tt.session {
 				want = 1
 			}
-			if n := len(l.of(oidc.EventLoginStarted)); n != want {
+			if n := len(l.Of(oidc.EventLoginStarted)); n != want {
 				t.Errorf("%d logins started, want %d", n, want)
 			}
 		})

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oidclab/oidclab/okta/emulator"
 	"github.com/oidclab/oidclab/scenarios/browser"
 	"github.com/oidclab/oidclab/scenarios/browser/browsertest"
 )
@@ -20,8 +19,8 @@ import (
 // submission, so the re-POST page's CSP must allow it as a form target; the IdP's SSO then
 // completes the login on 127.0.0.1.
 func TestE2EChromiumStartedOnOtherLoopbackName(t *testing.T) {
-	l := startLabOn(t, "127.0.0.1", emulator.Default(), "", nil)
-	start := strings.Replace(l.gwURL, "127.0.0.1", "localhost", 1) + "/anything"
+	l := startLab(t, nil)
+	start := strings.Replace(l.URL, "127.0.0.1", "localhost", 1) + "/anything"
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	c := browsertest.Chromium(t, browser.ChromiumOptions{Timeout: 90 * time.Second})
@@ -31,10 +30,10 @@ func TestE2EChromiumStartedOnOtherLoopbackName(t *testing.T) {
 		for _, h := range hopsOf(res) {
 			t.Log(h)
 		}
-		t.Fatalf("login: %v, want it to complete on %s", err, l.gwURL)
+		t.Fatalf("login: %v, want it to complete on %s", err, l.URL)
 	}
-	if !strings.HasPrefix(res.URL, l.gwURL) {
-		t.Errorf("ended on %s, want %s", res.URL, l.gwURL)
+	if !strings.HasPrefix(res.URL, l.URL) {
+		t.Errorf("ended on %s, want %s", res.URL, l.URL)
 	}
 	if e := readEcho(t, res); e.Method != http.MethodPost || !strings.HasPrefix(e.Headers["Authorization"], "Bearer ") {
 		t.Errorf("upstream saw %s with Authorization %q", e.Method, e.Headers["Authorization"])
