@@ -14,6 +14,7 @@ import (
 
 	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/lab"
+	"github.com/oidclab/oidclab/okta/emulator"
 	"github.com/oidclab/oidclab/scenarios/browser"
 )
 
@@ -94,6 +95,7 @@ type run struct {
 	// memory for request steps; never reported).
 	accessToken string
 	cookies     []browser.CookieInfo // what the browser held after the last navigation
+	skew        time.Duration        // how far skew_clock moved the IdP's clock
 	res         *Result
 }
 
@@ -186,7 +188,11 @@ func (r *run) start(ctx context.Context) error {
 		}
 		cfg.IdP, cfg.External = lab.IdPExternal, ext
 	default:
-		cfg.IdP, cfg.IdPConfig = lab.IdPLocal, r.s.Emulator
+		cfg.IdP = lab.IdPLocal
+		if r.s.Emulator != nil {
+			ecfg := overlay(emulator.Default(), *r.s.Emulator)
+			cfg.IdPConfig = &ecfg
+		}
 	}
 	src, name, err := r.s.Gateway.deckSource(r.dir)
 	if err != nil {
@@ -289,4 +295,38 @@ func (r *run) collect() {
 			r.res.Reasons = append(r.res.Reasons, string(e.Reason))
 		}
 	}
+}
+
+// overlay lays a scenario's emulator configuration over the default one, so a scenario names
+// only what differs: users replace the default users when given; clients and authorization
+// servers replace those with the same id or are added; a client given without a secret or
+// type keeps the default's (the tutorial client's secret is generated).
+func overlay(base, over emulator.Config) emulator.Config {
+	if len(over.Users) > 0 {
+		base.Users = over.Users
+	}
+	for _, c := range over.Clients {
+		i := slices.IndexFunc(base.Clients, func(b emulator.Client) bool { return b.ID == c.ID })
+		if i < 0 {
+			base.Clients = append(base.Clients, c)
+			continue
+		}
+		c.Secret = cmp.Or(c.Secret, base.Clients[i].Secret)
+		c.Type = cmp.Or(c.Type, base.Clients[i].Type)
+		c.Name = cmp.Or(c.Name, base.Clients[i].Name)
+		base.Clients[i] = c
+	}
+	for _, as := range over.AuthServers {
+		i := slices.IndexFunc(base.AuthServers, func(b emulator.AuthServer) bool { return b.ID == as.ID })
+		if i < 0 {
+			base.AuthServers = append(base.AuthServers, as)
+			continue
+		}
+		base.AuthServers[i] = as
+	}
+	if over.Tokens != (emulator.Lifetimes{}) {
+		base.Tokens = over.Tokens
+	}
+	base.TrustedOrigins = append(base.TrustedOrigins, over.TrustedOrigins...)
+	return base
 }

@@ -56,7 +56,7 @@ type Step struct {
 	Login       *Login        // login
 	Request     *Request      // request
 	Expect      *Expect       // expect
-	Duration    time.Duration // advance_clock, wait
+	Duration    time.Duration // advance_clock, skew_clock, wait
 	Fault       *Fault        // inject_fault
 	Apply       *Gateway      // apply
 	RotateKeys  bool          // rotate_keys
@@ -351,11 +351,11 @@ func (p *parser) gateway(n *yaml.Node, where string) Gateway {
 }
 
 // stepKinds are the step names, each the one key of a step's mapping.
-var stepKinds = []string{"visit", "login", "request", "expect", "logout", "advance_clock", "rotate_keys",
-	"inject_fault", "clear_faults", "apply", "wait"}
+var stepKinds = []string{"visit", "login", "request", "expect", "logout", "advance_clock", "skew_clock",
+	"rotate_keys", "inject_fault", "clear_faults", "apply", "wait"}
 
 // embeddedOnly are the steps that drive the embedded IdP.
-var embeddedOnly = []string{"advance_clock", "rotate_keys", "inject_fault", "clear_faults"}
+var embeddedOnly = []string{"advance_clock", "skew_clock", "rotate_keys", "inject_fault", "clear_faults"}
 
 func (p *parser) step(n *yaml.Node, i int, idp string) Step {
 	st := Step{Line: n.Line}
@@ -406,6 +406,11 @@ func (p *parser) step(n *yaml.Node, i int, idp string) Step {
 			p.decode(v, where, st.Expect)
 		case "advance_clock", "wait":
 			st.Duration = p.duration(v, where)
+		case "skew_clock":
+			// Either way: the IdP's clock ahead of the gateway's, or behind it.
+			if st.Duration, _ = time.ParseDuration(p.str(v, where)); st.Duration == 0 {
+				p.add(v.Line, "%s: %q is not a non-zero duration (e.g. 10m, -2h)", where, v.Value)
+			}
 		case "rotate_keys", "clear_faults":
 			var b bool
 			p.decode(v, where, &b)

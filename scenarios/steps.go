@@ -38,6 +38,10 @@ func (r *run) step(ctx context.Context, index int, st Step) error {
 		return r.expect(st.Expect)
 	case "advance_clock":
 		r.lab.AdvanceClock(st.Duration)
+	case "skew_clock":
+		// The IdP's clock alone runs ahead: its tokens look dated in the future to the gateway.
+		r.skew += st.Duration
+		r.emulator().SetClockOffset(r.skew)
 	case "rotate_keys":
 		return r.emulator().RotateKeys()
 	case "inject_fault":
