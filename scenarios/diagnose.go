@@ -27,7 +27,8 @@ const (
 // being sent, how often the browser went back to the IdP, and what is near a size limit.
 func diagnose(trace []TraceHop) []string {
 	var out []string
-	setAt := map[string]int{} // cookie name -> index of the hop that last set it
+	setAt := map[string]int{}    // cookie name -> index of the hop that last set it
+	reported := map[string]int{} // cookie name -> the setAt already explained (a re-POST repeats the loss)
 	authorizes := map[int]int{}
 	for i, h := range trace {
 		u, _ := url.Parse(h.URL)
@@ -35,7 +36,10 @@ func diagnose(trace []TraceHop) []string {
 			authorizes[h.Step]++
 		}
 		if isCallback(h.Hop) && !slices.Contains(h.CookiesSent, stateCookie) {
-			out = append(out, lostCookie(trace, setAt, i, stateCookie, "the callback"))
+			if j, ok := setAt[stateCookie]; !ok || reported[stateCookie] != j+1 {
+				out = append(out, lostCookie(trace, setAt, i, stateCookie, "the callback"))
+				reported[stateCookie] = setAt[stateCookie] + 1
+			}
 		} else if j, ok := setAt[sessionCookie]; ok && sameHost(trace[j].URL, h.URL) && withheld(h.Hop, sessionCookie) != "" {
 			out = append(out, lostCookie(trace, setAt, i, sessionCookie, "a request to the gateway"))
 		}

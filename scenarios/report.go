@@ -33,6 +33,8 @@ type Result struct {
 	Steps       []StepResult  `json:"steps"`
 	// Trace is every request the browser made, in order, with the step that made it.
 	Trace []TraceHop `json:"trace"`
+	// Cookies are the cookies the browser held at the end: names, attributes and sizes.
+	Cookies []browser.CookieInfo `json:"cookies"`
 	// Hops are the lab's narrated events: the gateway's and the IdP's side of each request.
 	Hops []lab.Hop `json:"hops"`
 	// Reasons are the failure reasons the lab reported, in order, once each.

@@ -108,9 +108,11 @@ type outcome struct {
 	events []gateway.Event
 }
 
-func runOne(ctx context.Context, s *Scenario, opts Options) Result {
+func runOne(ctx context.Context, s *Scenario, opts Options) (res Result) {
 	begin := time.Now()
-	res := Result{Name: s.Name, Description: s.Description, Source: s.Source, IdP: cmp.Or(opts.IdP, s.IdP)}
+	res = Result{Name: s.Name, Description: s.Description, Source: s.Source, IdP: cmp.Or(opts.IdP, s.IdP),
+		// Empty lists, not nulls, in --json.
+		Steps: []StepResult{}, Trace: []TraceHop{}, Cookies: []browser.CookieInfo{}, Hops: []lab.Hop{}, Reasons: []string{}}
 	res.Browser = opts.Browser
 	if s.Browser != "" && !opts.ForceBrowser {
 		res.Browser = s.Browser
@@ -164,6 +166,9 @@ func runOne(ctx context.Context, s *Scenario, opts Options) Result {
 	}
 	r.collect()
 	res.Passed = !failed
+	if r.cookies != nil {
+		res.Cookies = r.cookies
+	}
 	res.Diagnosis = append(diagnose(res.Trace), sizes(r.cookies)...)
 	return res
 }
