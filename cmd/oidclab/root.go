@@ -22,9 +22,11 @@ func newRootCmd(io *ioStreams) *cobra.Command {
 tutorial on your machine: an embedded gateway that reads Kong's decK files, an
 embedded Okta-compatible authorization server, explained hop by hop.
 
-Without a command it runs the tutorial's login: the same as 'oidclab up' with no -c, plus
---open when run from a terminal (--open=false to stop that) and --log-level warn, so the
-explained hops are not buried in the access log.`,
+Without a command, in a terminal, it runs the tutorial's login: the same as 'oidclab up' with
+no -c, plus --open (--open=false to stop that) and --log-level warn, so the explained hops are
+not buried in the access log. When stdin or stdout is not a terminal (CI, a pipe) it runs the
+tutorial scenario once instead ('oidclab run'), prints the report and exits: 0 when the login
+worked.`,
 		Example: `  # The tutorial's login on the embedded gateway and IdP, in your browser (no account needed)
   oidclab
 
@@ -41,6 +43,11 @@ explained hops are not buried in the access log.`,
 	upOpts := &upOptions{IO: io}
 	addUpFlags(root.Flags(), upOpts)
 	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if !io.IsStdinTTY() || !io.IsStdoutTTY() {
+			// Nobody at a terminal (CI, a pipe): validate the tutorial's login once and end,
+			// instead of serving forever.
+			return runRun(cmd.Context(), &runOptions{IO: io, Browser: "http", Parallel: 1})
+		}
 		if !cmd.Flags().Changed("open") {
 			upOpts.Open = io.IsStdoutTTY()
 		}
@@ -60,6 +67,7 @@ explained hops are not buried in the access log.`,
 
 	root.AddCommand(
 		newUpCmd(io),
+		newRunCmd(io),
 		newIdpCmd(io),
 		newVersionCmd(io),
 	)
