@@ -89,7 +89,7 @@ func (n *Narrator) Narrate(e gateway.Event) (Hop, bool) {
 	if e.Kind == gateway.EventRequestFinished {
 		plugin := n.pluginAnswered[e.RequestID] || e.AnsweredBy == gateway.AnsweredByPlugin
 		delete(n.pluginAnswered, e.RequestID)
-		if e.Reason == "" && (!n.Requests || browserNoise(e)) {
+		if BrowserNoise(e) || e.Reason == "" && !n.Requests {
 			return Hop{}, false
 		}
 		if h.Message == "" {
@@ -137,9 +137,9 @@ func finishedMessage(e gateway.Event, plugin bool) string {
 	return fmt.Sprintf("answered in %s", took)
 }
 
-// browserNoise is a request the browser makes on its own (the tab icon) that no route serves;
-// a ✗ line for it would look like part of the login failing.
-func browserNoise(e gateway.Event) bool {
+// BrowserNoise reports whether e is a request the browser made on its own (the tab icon) that
+// no route serves: a ✗ for it would look like part of the login failing.
+func BrowserNoise(e gateway.Event) bool {
 	return e.Status == 404 && e.Route == "" && e.Path == "/favicon.ico"
 }
 

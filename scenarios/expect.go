@@ -59,6 +59,9 @@ func (r *run) expect(x *Expect) error {
 	kinds, reasons := map[string]bool{}, map[string]bool{}
 	idp := map[string]int{}
 	for _, e := range o.events {
+		if lab.BrowserNoise(e) {
+			continue
+		}
 		kinds[string(e.Kind)] = true
 		if e.Reason != "" {
 			reasons[string(e.Reason)] = true

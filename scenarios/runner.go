@@ -296,7 +296,7 @@ func (r *run) collect() {
 		if h, ok := n.Narrate(e); ok {
 			r.res.Hops = append(r.res.Hops, h)
 		}
-		if e.Reason != "" && !slices.Contains(r.res.Reasons, string(e.Reason)) {
+		if e.Reason != "" && !lab.BrowserNoise(e) && !slices.Contains(r.res.Reasons, string(e.Reason)) {
 			r.res.Reasons = append(r.res.Reasons, string(e.Reason))
 		}
 	}
