@@ -132,14 +132,28 @@ func scrub(s, token string) string {
 	return strings.ReplaceAll(s, token, redacted)
 }
 
-// scrubHandler keeps the authtoken out of the SDK's logs, whatever it chooses to log.
+// scrubHandler keeps the authtoken out of the SDK's logs, whatever it chooses to log, and
+// lowers its errors and chatter to debug: each failed retry is an ERROR there, while the user
+// gets one error (Open's) or one event (a reconnect) that says what to do. Its warnings (an
+// insecure Go toolchain, a deprecated agent) stay warnings.
 type scrubHandler struct {
 	slog.Handler
 	token string
 }
 
+func (h scrubHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.Handler.Enabled(ctx, demote(l))
+}
+
+func demote(l slog.Level) slog.Level {
+	if l == slog.LevelWarn {
+		return l
+	}
+	return slog.LevelDebug
+}
+
 func (h scrubHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, scrub(r.Message, h.token), r.PC)
+	out := slog.NewRecord(r.Time, demote(r.Level), scrub(r.Message, h.token), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.attr(a))
 		return true
@@ -174,9 +188,6 @@ func (h scrubHandler) WithGroup(name string) slog.Handler {
 	return scrubHandler{h.Handler.WithGroup(name), h.token}
 }
 
-func scrubbingLogger(l *slog.Logger, token string) *slog.Logger {
-	if len(token) < 8 {
-		return l
-	}
+func sdkLogger(l *slog.Logger, token string) *slog.Logger {
 	return slog.New(scrubHandler{l.Handler(), token})
 }

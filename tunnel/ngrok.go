@@ -45,7 +45,7 @@ func (p Ngrok) Open(ctx context.Context, cfg Config) (Tunnel, error) {
 	opts := []ngrok.AgentOption{
 		ngrok.WithAuthtoken(token),
 		ngrok.WithEventHandler(s.handle),
-		ngrok.WithLogger(scrubbingLogger(cfg.logger(), token)),
+		ngrok.WithLogger(sdkLogger(cfg.logger(), token)),
 		ngrok.WithAgentDescription("oidclab"),
 	}
 	if p.ConnectURL != "" {

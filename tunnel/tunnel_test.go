@@ -201,9 +201,17 @@ func (e errWrap) Unwrap() error { return e.err }
 func TestLoggerScrubsToken(t *testing.T) {
 	const token = "2abcDEFghiJKLmnoPQRstuVWXyz_0123456789abcdefGHIJ"
 	var buf bytes.Buffer
-	log := scrubbingLogger(slog.New(slog.NewTextHandler(&buf, nil)), token)
-	log.With("auth", token).WithGroup("g").Info("token "+token, "t", token, "err", errors.New("x "+token), slog.Group("in", "t", token))
+	log := sdkLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), token)
+	log.With("auth", token).WithGroup("g").Error("token "+token, "t", token, "err", errors.New("x "+token), slog.Group("in", "t", token))
 	if strings.Contains(buf.String(), token) || !strings.Contains(buf.String(), redacted) {
+		t.Errorf("log: %s", buf.String())
+	}
+	// The SDK's per-retry errors are debug; its warnings stay.
+	buf.Reset()
+	quiet := sdkLogger(slog.New(slog.NewTextHandler(&buf, nil)), token)
+	quiet.Error("failed to reconnect session")
+	quiet.Warn("insecure toolchain")
+	if strings.Contains(buf.String(), "reconnect") || !strings.Contains(buf.String(), "insecure toolchain") {
 		t.Errorf("log: %s", buf.String())
 	}
 }
