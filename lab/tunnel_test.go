@@ -89,6 +89,9 @@ func TestRequestsThroughATunnelAreHTTPS(t *testing.T) {
 	if err != nil || res.Status != http.StatusOK {
 		t.Fatalf("login through the fake tunnel: %v", err)
 	}
+	if !strings.Contains(res.Body, "Ngrok-Skip-Browser-Warning") {
+		t.Error("the scripted browser does not skip ngrok's warning page")
+	}
 	if len(res.Hops) < 2 || !strings.Contains(res.Hops[1].URL, "redirect_uri="+url.QueryEscape(tunneltest.DefaultURL+tutorial.Path)) {
 		t.Errorf("the authorization request does not carry the https redirect URI: %+v", res.Hops)
 	}
