@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -182,11 +183,9 @@ func logTunnelEvents(t tunnel.Tunnel, logger *slog.Logger) {
 	}
 }
 
-func hostOf(u string) string {
-	for _, p := range []string{"https://", "http://"} {
-		if len(u) > len(p) && u[:len(p)] == p {
-			return u[len(p):]
-		}
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
 	}
-	return u
+	return raw
 }
