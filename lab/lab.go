@@ -54,6 +54,7 @@ type Lab struct {
 	clock atomic.Int64
 
 	proxyURL, adminURL, publicURL string
+	public                        Exposure
 
 	servers   []*http.Server
 	listeners []net.Listener
@@ -111,13 +112,16 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 			return nil, &ExposeError{Err: err}
 		}
 		l.listeners = append(l.listeners, public)
-		l.publicURL = public.URL()
+		l.public = public
+		l.publicURL = strings.TrimSuffix(public.URL(), "/")
+		l.watchTunnel(public)
 	}
 
 	vars, err := l.startIdP(ctx)
 	if err != nil {
 		return nil, err
 	}
+	vars = l.tunnelVars(vars)
 	l.lookup = lookupWith(vars, l.env())
 
 	dc, err := l.load(cfg.Deck, cfg.DeckName)
@@ -142,7 +146,7 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 		l.serve(admin.New(l.gw, admin.Options{Logger: l.log}), adminLn)
 	}
 	if public != nil {
-		l.serve(gateway.WithListenerScheme(l.gw, "https"), public)
+		l.serve(gateway.WithListenerScheme(l.gw, exposureScheme(public)), public)
 	}
 	return l, nil
 }
@@ -351,7 +355,8 @@ func (l *Lab) Subscribe(buffer int) (<-chan gateway.Event, func()) { return l.bu
 func (l *Lab) Failed() <-chan error { return l.serveErr }
 
 // Shutdown lets requests in flight finish until ctx ends, then closes what is left, the
-// gateway's servers first and the IdP last (a login in flight still reaches it).
+// gateway's servers first, then the tunnel's session, and the IdP last (a login in flight
+// still reaches it).
 func (l *Lab) Shutdown(ctx context.Context) error {
 	l.closeOnce.Do(func() {
 		var wg sync.WaitGroup
@@ -369,6 +374,11 @@ func (l *Lab) Shutdown(ctx context.Context) error {
 		wg.Wait()
 		for _, ln := range l.listeners {
 			_ = ln.Close() // those Serve never took (a failed Start)
+		}
+		if l.public != nil {
+			// The tunnel's session ends after the servers: requests in flight through it
+			// finished first.
+			waitExposure(ctx, l.public)
 		}
 		if l.idp != nil {
 			_ = l.idp.Close()

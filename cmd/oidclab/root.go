@@ -69,6 +69,7 @@ worked.`,
 		newUpCmd(io),
 		newRunCmd(io),
 		newIdpCmd(io),
+		newTunnelCmd(io),
 		newVersionCmd(io),
 	)
 	root.SetHelpCommand(newHelpCmd(root))

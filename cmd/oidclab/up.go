@@ -12,6 +12,7 @@ import (
 
 	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/lab"
+	"github.com/oidclab/oidclab/tunnel"
 )
 
 // upOptions are the flags of `oidclab up`.
@@ -27,6 +28,7 @@ type upOptions struct {
 	JSON             bool
 	Tunnel           string
 	NgrokDomain      string
+	TunnelTimeout    time.Duration
 	IdP              string
 	IdPListen        string
 	Open             bool
@@ -37,6 +39,15 @@ type upOptions struct {
 	Plugins gateway.Plugins
 	// ready, when set, is told the URLs once everything listens (tests use it).
 	ready func(upReady)
+	// lookupEnv reads NGROK_AUTHTOKEN (nil: os.LookupEnv); tunnels replaces the --tunnel
+	// providers (tests).
+	lookupEnv func(string) (string, bool)
+	tunnels   func(name string) (tunnel.Provider, error)
+}
+
+// tunnelFlags is the tunnel part of the options; resolve's result is copied back.
+func (opts *upOptions) tunnelFlags() *tunnelFlags {
+	return &tunnelFlags{Tunnel: opts.Tunnel, NgrokDomain: opts.NgrokDomain, TunnelTimeout: opts.TunnelTimeout, lookupEnv: opts.lookupEnv, providers: opts.tunnels}
 }
 
 func newUpCmd(io *ioStreams) *cobra.Command {
@@ -52,6 +63,12 @@ by a built-in httpbin-compatible echo upstream, so Kong's tutorials run offline.
 Without -c it serves Kong's Okta tutorial file with the embedded Okta-compatible IdP
 (--idp local), which provides the file's DECK_* variables.
 
+With NGROK_AUTHTOKEN set (or --tunnel ngrok) the gateway is also served on an ngrok tunnel,
+in-process: its https URL is the public URL and the redirect URI's base, and, when
+DECK_NGROK_HOST is unset, DECK_NGROK_HOST is that URL + /anything, so the tutorial's decK file
+runs unchanged against Okta. --ngrok-domain keeps the URL (and the redirect URI registered in
+Okta) the same from run to run.
+
 Serves until interrupted (Ctrl-C or SIGTERM), then lets in-flight requests finish.`,
 		Example: `  # The tutorial's login against the embedded IdP (log in as demo@example.com / oidclab-demo)
   oidclab up --open
@@ -61,7 +78,12 @@ Serves until interrupted (Ctrl-C or SIGTERM), then lets in-flight requests finis
   curl -i localhost:8000/anything
 
   # From standard input, machine-readable readiness on stdout
-  cat kong.yaml | oidclab up -c - --json`,
+  cat kong.yaml | oidclab up -c - --json
+
+  # The tutorial against Okta, reachable through your static ngrok domain
+  export NGROK_AUTHTOKEN=...  DECK_ISSUER_URL=https://ORG.okta.com/oauth2/default
+  export DECK_OKTA_CLIENT_ID=...  DECK_OKTA_CLIENT_SECRET=...
+  oidclab up -c kong.yaml --ngrok-domain example.ngrok-free.dev`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return upRun(cmd.Context(), opts)
@@ -81,8 +103,9 @@ func addUpFlags(f *pflag.FlagSet, opts *upOptions) {
 	f.StringSliceVar(&opts.TrustedIPs, "trusted-ips", nil, "CIDRs or IPs of proxies whose X-Forwarded-* and X-Real-IP headers are trusted (default none)")
 	f.BoolVar(&opts.RealUpstreams, "real-upstreams", false, "send httpbin.konghq.com and httpbin.org services to the network instead of the built-in echo")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON line with proxy_url, admin_url and public_url on stdout when ready; logs and hops as JSON on stderr")
-	f.StringVar(&opts.Tunnel, "tunnel", "none", "public tunnel: none (ngrok and auto are not available yet)")
-	f.StringVar(&opts.NgrokDomain, "ngrok-domain", "", "reserved ngrok domain (needs --tunnel ngrok; not available yet)")
+	f.StringVar(&opts.Tunnel, "tunnel", "auto", "public URL for the gateway, so an IdP on the internet (Okta) can send the browser back: ngrok, none (this machine only), or auto (ngrok when NGROK_AUTHTOKEN is set)")
+	f.StringVar(&opts.NgrokDomain, "ngrok-domain", "", "static ngrok domain (example.ngrok-free.dev, from dashboard.ngrok.com/domains) for a stable public URL and redirect URI; default an assigned URL")
+	f.DurationVar(&opts.TunnelTimeout, "tunnel-timeout", tunnel.DefaultConnectTimeout, "how long to wait for ngrok to accept the session (it retries a refused authtoken forever; this turns that into an error)")
 	f.StringVar(&opts.IdP, "idp", "auto", "identity provider to run alongside: local (the embedded Okta-compatible IdP, which provides the tutorial's DECK_* variables), none, or auto (local without -c, none with it)")
 	f.StringVar(&opts.IdPListen, "idp-listen", lab.DefaultIdPListen, "address of the embedded IdP (--idp local)")
 	f.BoolVar(&opts.Open, "open", false, "open the first route in your browser once ready")
@@ -102,6 +125,9 @@ func upRun(ctx context.Context, opts *upOptions) error {
 	if cfg.Logger, err = upLogger(opts, stderr); err != nil {
 		return err
 	}
+	if cfg.Expose, err = opts.tunnelFlags().expose(cfg.Logger); err != nil {
+		return err
+	}
 	l, err := lab.Start(ctx, cfg)
 	if err != nil {
 		return upStartError(err, opts)
@@ -111,6 +137,9 @@ func upRun(ctx context.Context, opts *upOptions) error {
 	}
 	stopHops := startHops(ctx, opts, l, stderr, cfg.Logger)
 	ready := readyOf(l)
+	if opts.Tunnel != "none" {
+		ready.Tunnel = opts.Tunnel
+	}
 	announce(opts, stderr, l, ready, cfg.Logger)
 	if opts.Open {
 		if p := firstRoutePath(l.Gateway().Config()); p != "" {

@@ -69,6 +69,9 @@ func readConfigFile(path string, stdin io.Reader) ([]byte, error) {
 func upStartError(err error, opts *upOptions) error {
 	var le *lab.ListenError
 	var de *lab.DeckError
+	if terr, ok := tunnelError(err); ok {
+		return terr
+	}
 	switch {
 	case errors.As(err, &le):
 		flag, hint := map[string]string{"proxy": "--listen", "admin": "--admin-listen", "idp": "--idp-listen"}[le.Role], ""
@@ -93,12 +96,11 @@ func upStartError(err error, opts *upOptions) error {
 }
 
 func validateUpOptions(opts *upOptions) error {
-	if opts.Tunnel != "none" {
-		return usageErrorf("--tunnel %s is not available yet; only --tunnel none is", opts.Tunnel)
+	tf := opts.tunnelFlags()
+	if err := tf.resolve(); err != nil {
+		return err
 	}
-	if opts.NgrokDomain != "" {
-		return usageErrorf("--ngrok-domain needs --tunnel ngrok, which is not available yet")
-	}
+	opts.Tunnel = tf.Tunnel
 	switch opts.IdP {
 	case "auto":
 		opts.IdP = "none"

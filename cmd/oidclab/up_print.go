@@ -17,6 +17,8 @@ type upReady struct {
 	ProxyURL  string  `json:"proxy_url"`
 	AdminURL  *string `json:"admin_url"` // null when --admin-listen off
 	PublicURL string  `json:"public_url"`
+	// Tunnel is the provider of the public URL ("ngrok"), omitted without a tunnel.
+	Tunnel string `json:"tunnel,omitempty"`
 	// With --idp local: where the embedded IdP is and who can log in (the published demo
 	// credential; the client secret is never printed).
 	IdP *upReadyIdP `json:"idp,omitempty"`
@@ -109,6 +111,9 @@ func announce(opts *upOptions, w io.Writer, l *lab.Lab, ready upReady, logger *s
 	fmt.Fprintf(w, "oidclab gateway ready: %d services, %d routes, %d plugins from %s\n",
 		len(cfg.Services), len(cfg.Routes), len(cfg.Plugins), source)
 	fmt.Fprintf(w, "  proxy      %s\n", ready.ProxyURL)
+	if ready.Tunnel != "" {
+		fmt.Fprintf(w, "  public     %s  (%s tunnel to the proxy; requests through it are https)\n", ready.PublicURL, ready.Tunnel)
+	}
 	if ready.AdminURL != nil {
 		fmt.Fprintf(w, "  admin API  %s\n", *ready.AdminURL)
 	}
@@ -132,6 +137,9 @@ func announce(opts *upOptions, w io.Writer, l *lab.Lab, ready upReady, logger *s
 		} else {
 			fmt.Fprintf(w, "  try: curl -i %s%s\n", ready.PublicURL, p)
 		}
+	}
+	if ready.Tunnel != "" {
+		tunnelNotes(w, ready.PublicURL, ready.Tunnel)
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }

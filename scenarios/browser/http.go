@@ -323,6 +323,9 @@ func (d *HTTP) do(ctx context.Context, r *request) (*http.Response, []byte, Hop,
 		req.Header.Set("Content-Type", r.contentType)
 	}
 	req.Header.Set("User-Agent", d.opts.UserAgent)
+	// ngrok's free plan answers browsers with a warning page instead of the app; scripted logins
+	// through a tunnel skip it the way ngrok documents. Other servers ignore the header.
+	req.Header.Set("Ngrok-Skip-Browser-Warning", "1")
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8")
 	setFetchMetadata(req.Header, r)
 
