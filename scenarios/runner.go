@@ -16,6 +16,7 @@ import (
 	"github.com/oidclab/oidclab/lab"
 	"github.com/oidclab/oidclab/okta/emulator"
 	"github.com/oidclab/oidclab/scenarios/browser"
+	"github.com/oidclab/oidclab/tunnel"
 )
 
 // Options tune a run. The zero value runs each scenario as written, sequentially, with the
@@ -41,6 +42,15 @@ type Options struct {
 	Finished func(r Result)
 	// NewDriver builds a browser session (default: browser.NewHTTP or browser.NewChromium).
 	NewDriver func(ctx context.Context, kind string) (browser.Driver, error)
+	// Tunnel opens tunnel: ngrok scenarios (default tunnel.Ngrok; tests use a fake).
+	Tunnel tunnel.Provider
+}
+
+func (o Options) tunnelProvider() tunnel.Provider {
+	if o.Tunnel != nil {
+		return o.Tunnel
+	}
+	return tunnel.Ngrok{}
 }
 
 // ErrNotAvailable marks a scenario that asks for something this build or machine cannot do
@@ -183,7 +193,11 @@ func (r *run) start(ctx context.Context) error {
 		LookupEnv:   r.opts.LookupEnv,
 	}
 	if r.s.Tunnel == "ngrok" {
-		return fmt.Errorf("tunnel: ngrok is %w in this build: run the scenario with tunnel: none", ErrNotAvailable)
+		token := r.env("NGROK_AUTHTOKEN")
+		if token == "" {
+			return fmt.Errorf("tunnel: ngrok is %w: set NGROK_AUTHTOKEN (and NGROK_DOMAIN for a static domain), or run the scenario with tunnel: none", ErrNotAvailable)
+		}
+		cfg.Expose = lab.Tunnel(r.opts.tunnelProvider(), tunnel.Config{Authtoken: token, Domain: r.env("NGROK_DOMAIN"), Logger: r.opts.Logger})
 	}
 	switch r.res.IdP {
 	case "okta":

@@ -2,12 +2,14 @@ package scenarios_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/oidclab/oidclab/scenarios"
 	"github.com/oidclab/oidclab/scenarios/browser"
 	"github.com/oidclab/oidclab/scenarios/browser/browsertest"
+	"github.com/oidclab/oidclab/tunnel/tunneltest"
 )
 
 // The tutorial and one failure scenario also pass in a real Chromium.
@@ -46,6 +48,9 @@ func TestNotAvailableFails(t *testing.T) {
 	rep := scenarios.Run(context.Background(), []*scenarios.Scenario{tunnel, okta}, scenarios.Options{LookupEnv: func(string) (string, bool) { return "", false }})
 	if rep.Passed != 0 || rep.Failed != 2 {
 		t.Fatalf("passed %d, failed %d", rep.Passed, rep.Failed)
+	}
+	if e := rep.Scenarios[0].Error; !strings.Contains(e, "not available") || !strings.Contains(e, "NGROK_AUTHTOKEN") {
+		t.Errorf("ngrok without a token: %q", e)
 	}
 	if e := rep.Scenarios[1].Error; !strings.Contains(e, "not available") || !strings.Contains(e, "DECK_ISSUER_URL") || !strings.Contains(e, "OKTA_TEST_PASSWORD") {
 		t.Errorf("okta without its variables: %q", e)
@@ -88,5 +93,27 @@ func TestCancel(t *testing.T) {
 	})
 	if rep.OK() || !strings.Contains(rep.Scenarios[0].Error, context.Canceled.Error()) {
 		t.Errorf("cancelled run: %+v", rep.Scenarios[0])
+	}
+}
+
+// tunnel: ngrok opens the tunnel through the provider with NGROK_AUTHTOKEN; a refusal fails the
+// scenario with the provider's words.
+func TestTunnelScenario(t *testing.T) {
+	s, err := scenarios.Parse(strings.NewReader("name: via-ngrok\ntunnel: ngrok\nsteps: [{login: {}}]\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := &tunneltest.Provider{Err: errors.New("ERR_NGROK_107: the authtoken is invalid")}
+	rep := scenarios.Run(context.Background(), []*scenarios.Scenario{s}, scenarios.Options{
+		Tunnel: fake,
+		LookupEnv: func(k string) (string, bool) {
+			return map[string]string{"NGROK_AUTHTOKEN": "tok"}[k], k == "NGROK_AUTHTOKEN"
+		},
+	})
+	if rep.OK() || !strings.Contains(rep.Scenarios[0].Error, "ERR_NGROK_107") {
+		t.Errorf("refused tunnel: %+v", rep.Scenarios[0])
+	}
+	if cfgs := fake.Configs(); len(cfgs) != 1 || cfgs[0].Authtoken != "tok" {
+		t.Errorf("the provider got %+v", cfgs)
 	}
 }
