@@ -40,7 +40,12 @@ explained hops are not buried in the access log.`,
 	// a person is at the terminal.
 	upOpts := &upOptions{IO: io}
 	addUpFlags(root.Flags(), upOpts)
+	walkOpts := &walkOptions{}
+	addWalkFlags(root.Flags(), walkOpts)
 	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if wantsWalkthrough(cmd, io, upOpts, walkOpts) {
+			return runWalkthrough(cmd, io, upOpts)
+		}
 		if !cmd.Flags().Changed("open") {
 			upOpts.Open = io.IsStdoutTTY()
 		}
