@@ -458,8 +458,10 @@ func (m Model) event(e gateway.Event) (tea.Model, tea.Cmd) {
 			m.failure = nil
 			m.states[stepValidate] = stateDone
 		case h.Failed() && !m.success:
-			hop := h
-			m.failure = &hop
+			if m.failure == nil || failureRank(h) > failureRank(*m.failure) {
+				hop := h
+				m.failure = &hop
+			}
 			m.states[stepValidate] = stateFailed
 		}
 	}
@@ -472,4 +474,17 @@ func (m Model) listen() tea.Cmd {
 		return nil
 	}
 	return waitEventCmd(m.eventCh)
+}
+
+// failureRank orders a login's failed hops by how well they explain it: the gateway's
+// classified reason (it knows the flow) over the IdP's refusal, over a bare status. Ties keep
+// the first, the cause rather than its echoes.
+func failureRank(h lab.Hop) int {
+	switch {
+	case h.Reason != "" && h.Kind != lab.EventIdPRequest:
+		return 3
+	case h.Reason != "":
+		return 2
+	}
+	return 1
 }

@@ -53,7 +53,7 @@ func arrowOf(h lab.Hop, drawn map[string]bool) (arrow, bool) {
 		if h.AnsweredBy == gateway.AnsweredByUpstream {
 			a.from, a.to = laneGateway, laneUpstream
 		} else {
-			if drawn[h.RequestID] && !a.failed {
+			if drawn[h.RequestID] && h.Reason == "" {
 				return arrow{}, false
 			}
 			a.from, a.to = laneBrowser, laneGateway

@@ -463,16 +463,16 @@ func (m Model) keyValidate(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m.clearAttempt(), nil
 	case key.Matches(k, m.keys.Back) && m.failure != nil:
 		target := backTarget(m.failure.Reason)
+		m = m.clearAttempt()
 		for s := target; s < numSteps; s++ {
 			m.states[s] = statePending
 		}
-		if target <= stepApp {
+		switch target {
+		case stepApp:
 			m.mode = appNone
-		}
-		if target <= stepAuthServer {
+		case stepAuthServer:
 			m.checked = ""
 		}
-		m = m.clearAttempt()
 		return m.goTo(target)
 	case key.Matches(k, m.keys.Next) && m.success:
 		return m.goTo(stepFinish)
