@@ -202,9 +202,9 @@ func TestOktaInputsValidatedAsTyped(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"https://x.okta.com/oauth2/default/.well-known/openid-configuration": "",
-		"http://127.0.0.1:9000/oauth2/default":                              "",
-		"http://idp.example.com/oauth2/default":                             "loopback",
-		"":                                                                  "paste",
+		"http://127.0.0.1:9000/oauth2/default":                               "",
+		"http://idp.example.com/oauth2/default":                              "loopback",
+		"":                                                                   "paste",
 	} {
 		if got := issuerProblem(in); !strings.Contains(got, want) || (want == "" && got != "") {
 			t.Errorf("issuerProblem(%q) = %q, want %q", in, got, want)

@@ -15,7 +15,7 @@ import (
 	"github.com/oidclab/oidclab/okta"
 )
 
-const sidebarWidth = 16
+const sidebarWidth = 17
 
 func (m Model) mainWidth() int { return max(m.width-sidebarWidth-4, 30) }
 
@@ -181,9 +181,9 @@ func (m Model) viewWelcome() string {
 	}
 	b.WriteString(cursor(0) + " Identity provider  " + m.choice(!m.okta, "embedded") + "  " + m.choice(m.okta, "Okta org") + "\n")
 	if m.okta {
-		b.WriteString(st.Faint.Render("    Your Okta org: you create the app and server in its Admin Console.") + "\n")
+		b.WriteString(st.Faint.Render("    Your Okta org: app and server from its Admin Console.") + "\n")
 	} else {
-		b.WriteString(st.Faint.Render("    Built-in Okta-compatible IdP: offline, no account needed.") + "\n")
+		b.WriteString(st.Faint.Render("    Built-in Okta-compatible IdP: offline, no account.") + "\n")
 	}
 	b.WriteString(cursor(1) + " Tunnel             " + m.choice(!m.ngrok, "none") + "  ")
 	if m.ngrokToken != "" {
@@ -192,9 +192,9 @@ func (m Model) viewWelcome() string {
 		b.WriteString(st.Faint.Render("ngrok (set "+EnvNgrokToken+")") + "\n")
 	}
 	if m.ngrok {
-		b.WriteString(st.Faint.Render("    A public https URL, for IdPs and browsers that are not on this machine.") + "\n")
+		b.WriteString(st.Faint.Render("    A public https URL, for browsers elsewhere.") + "\n")
 	} else {
-		b.WriteString(st.Faint.Render("    Loopback only: fine when the browser runs on this machine.") + "\n")
+		b.WriteString(st.Faint.Render("    Loopback: for a browser on this machine.") + "\n")
 	}
 	if m.hasProfile {
 		p := m.profile
@@ -465,7 +465,9 @@ func (m Model) viewValidate() string {
 			outcome = append(outcome, "  "+l)
 		}
 		if adv := okta.Advice(string(f.Reason)); adv != "" && !strings.Contains(explain, adv) {
-			outcome = append(outcome, "  Okta: "+adv)
+			for _, l := range strings.Split(wrap("Okta: "+adv, w-2), "\n") {
+				outcome = append(outcome, "  "+l)
+			}
 		}
 		t := backTarget(f.Reason)
 		if t != stepValidate {
