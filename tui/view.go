@@ -439,7 +439,7 @@ func (m Model) viewValidate() string {
 		b.WriteString(m.spin.View() + " logging in headless as " + m.idp.Login + "…\n")
 	case m.browserErr != nil:
 		b.WriteString(st.Warn.Render("No browser could be opened:") + " open the URL above yourself" + ifStr(m.idp.Embedded, ", or press H for a headless login.", ".") + "\n")
-	case len(m.arrows) == 0:
+	case !m.success && m.failure == nil:
 		b.WriteString("o opens your browser" + ifStr(m.idp.Embedded, "; H logs in headless as "+m.idp.Login+" / "+m.idp.Password, "") + ".\n")
 	}
 	// The outcome first, so it is never cut off by a long diagram.
@@ -450,13 +450,15 @@ func (m Model) viewValidate() string {
 		if len(m.claims) > 0 {
 			outcome = append(outcome, "  ID token: "+claimLine(m.claims))
 		}
-		if len(m.upstream) > 0 {
-			outcome = append(outcome, "  upstream got "+strings.Join(m.upstream, ", "))
+		for i, u := range m.upstream {
+			outcome = append(outcome, ifStr(i == 0, "  upstream got ", "    ")+u)
 		}
 		outcome = append(outcome, "Press enter to finish.")
 	case m.failure != nil:
 		f := m.failure
-		outcome = append(outcome, st.Fail.Render("✗ "+f.Message+" ["+string(f.Reason)+"]"))
+		for _, l := range strings.Split(wrap("✗ "+f.Message+" ["+string(f.Reason)+"]", w), "\n") {
+			outcome = append(outcome, st.Fail.Render(l))
+		}
 		explain := f.Explain
 		if explain == "" {
 			explain = reasonFix(string(f.Reason))
