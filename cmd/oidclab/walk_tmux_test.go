@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,7 +34,8 @@ func startTmuxWalk(t *testing.T) *tmuxWalk {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	w := &tmuxWalk{t: t, session: "oidclab-test-" + filepath.Base(dir)}
+	// Its own tmux server per test: parallel tests and a developer's own tmux never meet.
+	w := &tmuxWalk{t: t, session: fmt.Sprintf("oidclab-%s-%d", t.Name(), os.Getpid())}
 	// CI unset: the walkthrough is for a person, and CI=true means nobody is there.
 	shell := "env -u CI XDG_CONFIG_HOME=" + filepath.Join(dir, "config") + " HOME=" + dir + " TERM=xterm-256color " +
 		bin + " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --idp-listen 127.0.0.1:0; echo EXITED $?; sleep 60"
