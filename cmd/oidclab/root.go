@@ -42,7 +42,12 @@ worked.`,
 	// a person is at the terminal.
 	upOpts := &upOptions{IO: io}
 	addUpFlags(root.Flags(), upOpts)
+	walkOpts := &walkOptions{}
+	addWalkFlags(root.Flags(), walkOpts)
 	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if wantsWalkthrough(cmd, io, upOpts, walkOpts) {
+			return runWalkthrough(cmd, io, upOpts)
+		}
 		if !io.IsStdinTTY() || !io.IsStdoutTTY() {
 			// Nobody at a terminal (CI, a pipe): validate the tutorial's login once and end,
 			// instead of serving forever.
