@@ -22,13 +22,20 @@ func newRootCmd(io *ioStreams) *cobra.Command {
 tutorial on your machine: an embedded gateway that reads Kong's decK files, an
 embedded Okta-compatible authorization server, explained hop by hop.
 
-Without a command, in a terminal, it runs the tutorial's login: the same as 'oidclab up' with
-no -c, plus --open (--open=false to stop that) and --log-level warn, so the explained hops are
-not buried in the access log. When stdin or stdout is not a terminal (CI, a pipe) it runs the
-tutorial scenario once instead ('oidclab run'), prints the report and exits: 0 when the login
-worked.`,
-		Example: `  # The tutorial's login on the embedded gateway and IdP, in your browser (no account needed)
+Without a command, in a terminal, it is the walkthrough: screen by screen from nothing to a
+validated login (embedded IdP or your Okta org, ngrok when NGROK_AUTHTOKEN is set). With
+--no-tui (or -c, --json) it is 'oidclab up' with no -c, plus --open (--open=false to stop
+that) and --log-level warn, so the explained hops are not buried in the access log. When stdin
+or stdout is not a terminal (CI, a pipe) it runs the tutorial scenario once instead ('oidclab
+run'), prints the report and exits: 0 when the login worked.`,
+		Example: `  # The walkthrough to a validated login (no account needed)
   oidclab
+
+  # The tutorial's login served, hops printed, in your browser
+  oidclab --no-tui
+
+  # The tutorial's login once, headless, for CI
+  oidclab run
 
   # Your own decK file
   oidclab up -c kong.yaml`,
