@@ -10,10 +10,34 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/oidclab/oidclab/gateway/deck"
 	"github.com/oidclab/oidclab/lab"
+	"github.com/oidclab/oidclab/tunnel"
 )
+
+// addUpFlags declares up's flags; the root command shares them (bare `oidclab` is `up` with the
+// embedded defaults).
+func addUpFlags(f *pflag.FlagSet, opts *upOptions) {
+	f.VarP(&onceString{dst: &opts.ConfigFile}, "config", "c", "decK state file (YAML or JSON); - reads standard input")
+	f.StringVar(&opts.Listen, "listen", lab.DefaultListen, "proxy address (HOST:PORT; port 0 picks a free one)")
+	f.StringVar(&opts.AdminListen, "admin-listen", "127.0.0.1:8001", "admin API address, or off")
+	f.BoolVar(&opts.AdminAllowRemote, "admin-allow-remote", false, "allow --admin-listen on a non-loopback address (anyone who reaches it can reconfigure the gateway)")
+	f.StringSliceVar(&opts.TrustedIPs, "trusted-ips", nil, "CIDRs or IPs of proxies whose X-Forwarded-* and X-Real-IP headers are trusted (default none)")
+	f.BoolVar(&opts.RealUpstreams, "real-upstreams", false, "send httpbin.konghq.com and httpbin.org services to the network instead of the built-in echo")
+	f.BoolVar(&opts.JSON, "json", false, "print one JSON line with proxy_url, admin_url and public_url on stdout when ready; logs and hops as JSON on stderr")
+	f.StringVar(&opts.Tunnel, "tunnel", "auto", "public URL for the gateway, so an IdP on the internet (Okta) can send the browser back: ngrok, none (this machine only), or auto (ngrok when NGROK_AUTHTOKEN is set)")
+	f.StringVar(&opts.NgrokDomain, "ngrok-domain", "", "static ngrok domain (example.ngrok-free.dev, from dashboard.ngrok.com/domains) for a stable public URL and redirect URI; default an assigned URL")
+	f.DurationVar(&opts.TunnelTimeout, "tunnel-timeout", tunnel.DefaultConnectTimeout, "how long to wait for ngrok to accept the session (it retries a refused authtoken forever; this turns that into an error)")
+	f.StringVar(&opts.IdP, "idp", "auto", "identity provider to run alongside: local (the embedded Okta-compatible IdP, which provides the tutorial's DECK_* variables), none, or auto (local without -c, none with it)")
+	f.StringVar(&opts.IdPListen, "idp-listen", lab.DefaultIdPListen, "address of the embedded IdP (--idp local)")
+	f.BoolVar(&opts.Open, "open", false, "open the first route in your browser once ready")
+	f.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let in-flight requests finish on shutdown")
+	f.StringVar(&opts.LogLevel, "log-level", "info", "stderr log level: debug, info (one access-log line per request), warn or error")
+}
 
 // labConfig translates the flags into a lab configuration, refusing what cannot work.
 func (opts *upOptions) labConfig() (lab.Config, error) {
