@@ -6,7 +6,7 @@ import (
 
 	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/gatewaytest"
-	"github.com/oidclab/oidclab/gateway/oidc"
+	"github.com/oidclab/oidclab/lab"
 )
 
 // A decK file with several plugin config problems is refused by the gateway with every problem,
@@ -27,7 +27,7 @@ services:
           session_storage: redis
           login_action: bounce
 `
-	plugins := gateway.Plugins{oidc.Name: oidc.New}
+	plugins := lab.Plugins()
 	cfg := gatewaytest.Load(t, yaml, plugins)
 	_, err := gateway.New(cfg, gateway.Options{Plugins: plugins})
 	if err == nil {
