@@ -61,6 +61,7 @@ explained hops are not buried in the access log.`,
 	root.AddCommand(
 		newUpCmd(io),
 		newIdpCmd(io),
+		newOktaCmd(io),
 		newVersionCmd(io),
 	)
 	root.SetHelpCommand(newHelpCmd(root))
