@@ -46,6 +46,10 @@ type idpReady struct {
 	// AuthServers lists every authorization server's issuer (Issuer is the first's).
 	AuthServers []idpReadyServer `json:"authorization_servers"`
 	ControlURL  string           `json:"control_url"`
+	// OrgURL and APIToken are for `oidclab okta` (--org-url, OKTA_API_TOKEN): the IdP serves
+	// Okta's Management API too. The token is masked unless --show-secrets.
+	OrgURL   string `json:"org_url"`
+	APIToken string `json:"api_token"`
 }
 
 type idpReadyServer struct {
@@ -76,13 +80,15 @@ func newIdpCmd(io *ioStreams) *cobra.Command {
 		Long: `Run oidclab's embedded OpenID Provider. It behaves like an Okta org's custom authorization
 server: issuer http://HOST:PORT/oauth2/default, Okta's endpoints (/v1/authorize, /v1/token,
 /v1/keys, /v1/userinfo, /v1/introspect, /v1/revoke, /v1/logout), Okta's token shapes and Okta's
-error texts. Any standard OpenID Connect client can log in against it.
+error texts. Any standard OpenID Connect client can log in against it. It also serves the
+subset of Okta's Management API that 'oidclab okta setup|sync|doctor|cleanup' drives, with
+the API token it prints (OKTA_API_TOKEN; api_token in a --config file sets it).
 
 With no configuration it serves the tutorial's web app (redirect URIs
 http://127.0.0.1:8000/anything and http://localhost:8000/anything, a fresh client secret) and
 a demo user, ` + emulator.DemoUserLogin + ` / ` + emulator.DemoUserPassword + `.
 
-The client secret and configured passwords are masked unless --show-secrets. The demo user's
+The client secret, the API token and configured passwords are masked unless --show-secrets. The demo user's
 password is always shown: it is a published demo credential you need to type.
 
 Serves until interrupted (Ctrl-C or SIGTERM).`,
@@ -278,6 +284,8 @@ func idpAnnouncement(srv *emulator.Server, cfg emulator.Config, opts *idpOptions
 		Issuer:       srv.Issuer(),
 		DiscoveryURL: srv.Issuer() + "/.well-known/openid-configuration",
 		ControlURL:   srv.ControlURL(),
+		OrgURL:       srv.URL(),
+		APIToken:     secret(srv.APIToken()),
 		Users:        []idpReadyUser{},
 		Clients:      []idpReadyClient{},
 		RedirectURIs: []string{},
@@ -342,6 +350,12 @@ func idpAnnounce(opts *idpOptions, r idpReady) error {
 	for _, u := range r.Users {
 		fmt.Fprintf(w, "  user           %s / %s\n", u.Login, u.Password)
 	}
+	hint := ""
+	if r.APIToken == masked {
+		hint = "  (--show-secrets prints it)"
+	}
+	fmt.Fprintf(w, "  Okta API       %s/api/v1 (oidclab okta --org-url %s)\n", r.OrgURL, r.OrgURL)
+	fmt.Fprintf(w, "    API token    %s%s\n", r.APIToken, hint)
 	fmt.Fprintf(w, "  control API    %s (loopback only)\n", r.ControlURL)
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 	return nil

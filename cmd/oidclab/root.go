@@ -82,6 +82,7 @@ run'), prints the report and exits: 0 when the login worked.`,
 		newRunCmd(io),
 		newIdpCmd(io),
 		newTunnelCmd(io),
+		newOktaCmd(io),
 		newVersionCmd(io),
 	)
 	root.SetHelpCommand(newHelpCmd(root))

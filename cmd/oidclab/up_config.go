@@ -62,6 +62,17 @@ func (opts *upOptions) labConfig() (lab.Config, error) {
 		if cfg.Deck, err = readConfigFile(opts.ConfigFile, opts.IO.In); err != nil {
 			return lab.Config{}, asUsage(err)
 		}
+		// What `oidclab okta setup` wrote: `okta setup && up -c kong.yaml` is the whole walk.
+		// The environment wins, as it does for decK.
+		if vars, err := readEnvFile(defaultOktaEnvFile); err == nil {
+			cfg.LookupEnv = func(name string) (string, bool) {
+				if v, ok := os.LookupEnv(name); ok {
+					return v, true
+				}
+				v, ok := vars[name]
+				return v, ok
+			}
+		}
 	}
 	return cfg, nil
 }

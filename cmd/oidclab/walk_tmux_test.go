@@ -75,7 +75,7 @@ func (w *tmuxWalk) screen() string { return w.tmux("capture-pane", "-p", "-t", w
 // timing assertion.
 func (w *tmuxWalk) waitFor(want string) string {
 	w.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		s := w.screen()
 		if strings.Contains(s, want) {

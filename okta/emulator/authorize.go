@@ -54,7 +54,7 @@ func (s *Server) parseAuthorizeRequest(q url.Values, as *AuthServer, base string
 	s.mu.RLock()
 	client, ok := s.clients[clientID]
 	s.mu.RUnlock()
-	if !ok {
+	if !ok || client.Inactive {
 		return req, pageError(http.StatusBadRequest, "invalid_client", descInvalidClientID)
 	}
 	req.ClientID = clientID
@@ -242,7 +242,7 @@ func (s *Server) completeAuthorize(w http.ResponseWriter, r *http.Request, req a
 	client, okc := s.clients[req.ClientID]
 	as, oka := s.servers[req.AuthServer]
 	s.mu.RUnlock()
-	if !okc || !oka {
+	if !okc || !oka || client.Inactive {
 		writeErrorPage(w, r, http.StatusBadRequest, "invalid_client", descInvalidClientID)
 		return
 	}

@@ -93,7 +93,7 @@ func (s *Server) authenticateClient(r *http.Request) (*Client, *clientAuthError)
 	s.mu.RLock()
 	c, ok := s.clients[id]
 	s.mu.RUnlock()
-	if !ok {
+	if !ok || c.Inactive {
 		return nil, &clientAuthError{unknownClient: true}
 	}
 	if c.Public() {

@@ -21,6 +21,9 @@ type Config struct {
 	// Origins. The origins of spa clients' redirect URIs are trusted too, as Okta's SPA app
 	// wizard does.
 	TrustedOrigins []string `yaml:"trusted_origins" json:"trusted_origins,omitempty"`
+	// APIToken is the Management API's SSWS token (Okta: Security → API → Tokens); empty
+	// generates one, which Server.APIToken returns.
+	APIToken string `yaml:"api_token" json:"-"`
 }
 
 // User is an Okta user. Login is what the user types; ID ("00u…") is the ID token's sub.
@@ -86,6 +89,8 @@ type Client struct {
 	// that lost the answer and retries (Okta's rotation leeway: 0 to 60 s, default 30 s). Used
 	// later than that, it is taken as stolen and the whole login's tokens are revoked.
 	RefreshTokenLeeway *time.Duration `yaml:"refresh_token_leeway" json:"refresh_token_leeway,omitempty"`
+	// Inactive is a deactivated app: Okta treats its client_id as unknown until reactivated.
+	Inactive bool `yaml:"inactive" json:"inactive,omitempty"`
 }
 
 // defaultRefreshTokenLeeway is Okta's default rotation leeway.
@@ -113,6 +118,9 @@ type AuthServer struct {
 	// shipped "Default Policy" (all clients, all grants, all scopes, everyone); for any other
 	// server nil means none, so every request fails policy evaluation, as on a new Okta server.
 	Policies []Policy `yaml:"policies" json:"policies,omitempty"`
+	// Inactive is a deactivated server: its endpoints answer 404 until reactivated.
+	Inactive    bool   `yaml:"inactive" json:"inactive,omitempty"`
+	Description string `yaml:"description" json:"description,omitempty"`
 }
 
 // Scope is a custom scope. The scope "groups" releases the user's groups claim.
@@ -126,6 +134,8 @@ type Scope struct {
 
 // Policy is an access policy: which clients it covers, and its rules.
 type Policy struct {
+	// ID ("00p…") is what the Management API names it by; empty gets a fresh one.
+	ID       string   `yaml:"id" json:"id,omitempty"`
 	Name     string   `yaml:"name" json:"name"`
 	Inactive bool     `yaml:"inactive" json:"inactive,omitempty"`
 	Priority int      `yaml:"priority" json:"priority,omitempty"`
@@ -135,6 +145,8 @@ type Policy struct {
 
 // Rule is an access policy rule. Empty GrantTypes, Scopes, Users and Groups match anything.
 type Rule struct {
+	// ID ("0pr…") is what the Management API names it by; empty gets a fresh one.
+	ID         string   `yaml:"id" json:"id,omitempty"`
 	Name       string   `yaml:"name" json:"name"`
 	Inactive   bool     `yaml:"inactive" json:"inactive,omitempty"`
 	Priority   int      `yaml:"priority" json:"priority,omitempty"`
@@ -276,6 +288,9 @@ func (c Config) Validate() error {
 		if d.d < 0 {
 			p.add("%s: must not be negative", d.name)
 		}
+	}
+	if len(c.APIToken) > maxSecretLen || !printableNoSpace(c.APIToken) {
+		p.add("api_token: at most %d printable characters without spaces", maxSecretLen)
 	}
 	if c.Tokens.AccessToken != 0 && (c.Tokens.AccessToken < 5*time.Minute || c.Tokens.AccessToken > 24*time.Hour) {
 		p.add("tokens.access_token: Okta allows 5m to 24h, got %s", c.Tokens.AccessToken)

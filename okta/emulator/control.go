@@ -22,7 +22,7 @@ const (
 
 // Endpoints lists every endpoint name a fault can target.
 var Endpoints = []string{EndpointDiscovery, EndpointAuthorize, EndpointLogin, EndpointToken, EndpointKeys,
-	EndpointUserinfo, EndpointIntrospect, EndpointRevoke, EndpointLogout}
+	EndpointUserinfo, EndpointIntrospect, EndpointRevoke, EndpointLogout, EndpointManagement}
 
 // Fault makes an endpoint misbehave. Delay applies first; then Status (if non-zero) answers with
 // that status and an Okta-style error body, or MalformedJSON answers 200 with a truncated JSON

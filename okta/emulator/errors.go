@@ -65,11 +65,11 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, e *oauthError) {
 
 // oktaError is the Management-API style error body Okta also uses for some OAuth failures.
 type oktaError struct {
-	ErrorCode    string   `json:"errorCode"`
-	ErrorSummary string   `json:"errorSummary"`
-	ErrorLink    string   `json:"errorLink"`
-	ErrorID      string   `json:"errorId"`
-	ErrorCauses  []string `json:"errorCauses"`
+	ErrorCode    string     `json:"errorCode"`
+	ErrorSummary string     `json:"errorSummary"`
+	ErrorLink    string     `json:"errorLink"`
+	ErrorID      string     `json:"errorId"`
+	ErrorCauses  []apiCause `json:"errorCauses"`
 }
 
 // challengeBasic adds the challenge RFC 6749 5.2 requires on a 401 to a client that tried the
@@ -83,7 +83,7 @@ func challengeBasic(w http.ResponseWriter, r *http.Request, status int) {
 func writeOktaError(w http.ResponseWriter, r *http.Request, status int, code, summary string) {
 	rec := recordFrom(r)
 	rec.Error, rec.ErrorDescription = code, summary
-	writeJSON(w, status, oktaError{ErrorCode: code, ErrorSummary: summary, ErrorLink: code, ErrorID: oktaID("oae") + oktaID("")[:5], ErrorCauses: []string{}})
+	writeJSON(w, status, oktaError{ErrorCode: code, ErrorSummary: summary, ErrorLink: code, ErrorID: oktaID("oae") + oktaID("")[:5], ErrorCauses: []apiCause{}})
 }
 
 // writeNotFoundAuthServer is Okta's answer for an unknown authorization server id.

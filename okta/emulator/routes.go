@@ -54,6 +54,7 @@ func (s *Server) routes() http.Handler {
 	as("POST /oauth2/{as}/v1/logout", EndpointLogout, s.handleLogout)
 	mux.Handle("GET /login", s.endpoint(EndpointLogin, false, s.handleLoginPage))
 	mux.Handle("POST /login", s.endpoint(EndpointLogin, false, s.handleLoginSubmit))
+	s.mgmtRoutes(mux)
 	if !s.opts.DisableControl {
 		mux.Handle("/_emulator/", loopbackOnly(s.controlHandler()))
 	}

@@ -52,6 +52,7 @@ type Server struct {
 	first   string   // the first configured server, Issuer()'s
 	trusted []string // lower-cased trusted origins
 	tokens  Lifetimes
+	mgmt    mgmtState
 
 	store   store
 	control control
@@ -87,6 +88,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		servers: map[string]*AuthServer{},
 		tokens:  withDefaultLifetimes(cfg.Tokens),
 		store:   newStore(),
+		mgmt:    newMgmtState(cfg.APIToken, opts.Now()),
 	}
 	for _, o := range cfg.TrustedOrigins {
 		s.trusted = append(s.trusted, strings.ToLower(strings.TrimRight(o, "/")))
@@ -104,6 +106,16 @@ func New(cfg Config, opts Options) (*Server, error) {
 		as := cloneAuthServer(cfg.AuthServers[i])
 		if as.ID == DefaultAuthServerID && as.Policies == nil {
 			as.Policies = []Policy{defaultPolicy()}
+		}
+		for j := range as.Policies {
+			if as.Policies[j].ID == "" {
+				as.Policies[j].ID = oktaID("00p")
+			}
+			for k := range as.Policies[j].Rules {
+				if as.Policies[j].Rules[k].ID == "" {
+					as.Policies[j].Rules[k].ID = oktaID("0pr")
+				}
+			}
 		}
 		s.servers[as.ID] = &as
 		if i == 0 {
@@ -139,13 +151,27 @@ func defaultPolicy() Policy {
 	}
 }
 
+// cloneAuthServer is a deep copy: handlers keep using the server they looked up after the lock
+// is released, so a change is made on a copy that then replaces it.
 func cloneAuthServer(as AuthServer) AuthServer {
 	out := as
 	out.Audiences = append([]string(nil), as.Audiences...)
 	out.Scopes = append([]Scope(nil), as.Scopes...)
 	if as.Policies != nil {
 		out.Policies = make([]Policy, len(as.Policies))
-		copy(out.Policies, as.Policies)
+		for i, p := range as.Policies {
+			p.Clients = append([]string(nil), p.Clients...)
+			rules := make([]Rule, len(p.Rules))
+			for j, r := range p.Rules {
+				r.GrantTypes = append([]string(nil), r.GrantTypes...)
+				r.Scopes = append([]string(nil), r.Scopes...)
+				r.Users = append([]string(nil), r.Users...)
+				r.Groups = append([]string(nil), r.Groups...)
+				rules[j] = r
+			}
+			p.Rules = rules
+			out.Policies[i] = p
+		}
 	}
 	return out
 }
@@ -213,6 +239,9 @@ func (s *Server) AddUser(u User) error {
 	s.putUser(u)
 	return nil
 }
+
+// APIToken is the Management API's SSWS token.
+func (s *Server) APIToken() string { return s.mgmt.token }
 
 // Client returns a copy of a registered client.
 func (s *Server) Client(id string) (Client, bool) {
@@ -349,6 +378,9 @@ func (s *Server) authServer(id string) (*AuthServer, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	as, ok := s.servers[id]
+	if ok && as.Inactive {
+		return nil, false
+	}
 	return as, ok
 }
 
