@@ -144,7 +144,7 @@ func (m Model) appInputs() []int {
 	case m.mode == appSetup && m.okta:
 		return []int{inOrg, inAPIToken}
 	case m.mode == appSetup:
-		return []int{inAPIToken}
+		return nil // the embedded IdP's Management API needs no typing: the lab knows its token
 	case m.okta:
 		return []int{inOrg, inClientID, inSecret}
 	}

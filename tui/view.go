@@ -327,8 +327,11 @@ func (m Model) viewApp() string {
 		b.WriteString("\n")
 		if m.okta {
 			b.WriteString(m.viewInput(inOrg, "org URL"))
+			b.WriteString(m.viewInput(inAPIToken, "API token"))
+			b.WriteString(st.Faint.Render(wrap("  Assigns OKTA_TEST_USER (the user you will log in as); the app, its authorization server, policy and rule are created through the Management API.", m.mainWidth())) + "\n")
+		} else {
+			b.WriteString(wrap("The embedded IdP answers Okta's Management API too: enter creates an app, assigns the demo user, and creates an authorization server with its policy and rule — as `oidclab okta setup` does with a real org.", m.mainWidth()) + "\n")
 		}
-		b.WriteString(m.viewInput(inAPIToken, "API token"))
 		switch {
 		case m.setupErr != nil:
 			b.WriteString(st.Fail.Render("✗ "+lab.Clean(m.setupErr.Error())) + "\n")
