@@ -248,7 +248,9 @@ func badCases() []badCase {
 			c, _ := e.pending()
 			return c
 		}
-		add(name+" cookie: garbage", 0, func(e *badEnv) *http.Request { return get(e, tutorial.Path, &http.Cookie{Name: name, Value: "!!garbage!!"}) })
+		add(name+" cookie: garbage", 0, func(e *badEnv) *http.Request {
+			return get(e, tutorial.Path, &http.Cookie{Name: name, Value: "!!garbage!!"})
+		})
 		add(name+" cookie: empty", 0, func(e *badEnv) *http.Request { return get(e, tutorial.Path, &http.Cookie{Name: name, Value: ""}) })
 		add(name+" cookie: valid base64, not a cookie", 0, func(e *badEnv) *http.Request {
 			return get(e, tutorial.Path, &http.Cookie{Name: name, Value: base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0}, 200))})
@@ -303,7 +305,9 @@ func badCases() []badCase {
 		}
 		return r
 	})
-	add("path: 64 KiB", 0, func(e *badEnv) *http.Request { return get(e, tutorial.Path+"/"+strings.Repeat("a", 64<<10), e.session...) })
+	add("path: 64 KiB", 0, func(e *badEnv) *http.Request {
+		return get(e, tutorial.Path+"/"+strings.Repeat("a", 64<<10), e.session...)
+	})
 	for _, v := range []string{"Bearer garbage", "Bearer a.b.c", "Bearer " + jwtNone(), "Bearer ", "Basic !!!", "Bearer " + strings.Repeat("t", 512<<10)} {
 		add("authorization header: "+clipName(v), 0, func(e *badEnv) *http.Request {
 			r := get(e, tutorial.Path)
