@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -223,17 +224,24 @@ func badCases() []badCase {
 	addRaw("callback: malformed chunked body", 0, func(e *badEnv) []byte {
 		return []byte("POST " + tutorial.Path + " HTTP/1.1\r\nHost: " + e.host + "\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\ncode=a\r\n")
 	})
-	addRaw("session request: body shorter than its Content-Length", 0, func(e *badEnv) []byte {
+	addRaw("session request: body shorter than its Content-Length", http.StatusBadRequest, func(e *badEnv) []byte {
 		return []byte("POST " + tutorial.Path + " HTTP/1.1\r\nHost: " + e.host + "\r\nCookie: " + cookieHeader(e.session) +
 			"\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nshort")
 	})
-	addRaw("session request: malformed chunked body", 0, func(e *badEnv) []byte {
+	addRaw("session request: malformed chunked body", http.StatusBadRequest, func(e *badEnv) []byte {
 		return []byte("POST " + tutorial.Path + " HTTP/1.1\r\nHost: " + e.host + "\r\nCookie: " + cookieHeader(e.session) +
 			"\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n")
 	})
-	addRaw("session form_post: body shorter than its Content-Length", 0, func(e *badEnv) []byte {
+	addRaw("session form_post: body shorter than its Content-Length", http.StatusBadRequest, func(e *badEnv) []byte {
 		return []byte("POST " + tutorial.Path + " HTTP/1.1\r\nHost: " + e.host + "\r\nCookie: " + cookieHeader(e.session) +
 			"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\na=b")
+	})
+	// The same through a real loopback upstream (/real, no plugin): the proxy reads the body.
+	addRaw("real upstream: body shorter than its Content-Length", http.StatusBadRequest, func(e *badEnv) []byte {
+		return []byte("POST /real HTTP/1.1\r\nHost: " + e.host + "\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nshort")
+	})
+	addRaw("real upstream: malformed chunked body", http.StatusBadRequest, func(e *badEnv) []byte {
+		return []byte("POST /real HTTP/1.1\r\nHost: " + e.host + "\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n")
 	})
 	add("session request: form_post over the echo's 1 MiB", http.StatusRequestEntityTooLarge, func(e *badEnv) *http.Request {
 		return post(e, padded("x", formLimit+1), e.session...)
@@ -383,7 +391,14 @@ func sendRaw(host string, raw []byte, guard time.Duration) (int, error) {
 // never with a 5xx, and with the named status where there is one to expect. The gateway still
 // serves the session afterwards.
 func TestBadInput(t *testing.T) {
-	l := startLab(t, lab.Config{Deck: sessionDeck("bearer")})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(up.Close)
+	deck := strings.Replace(string(sessionDeck("bearer")), "services:\n",
+		"services:\n  - name: real\n    url: "+up.URL+"\n    routes:\n      - name: real-route\n        paths: [/real]\n", 1)
+	l := startLab(t, lab.Config{Deck: []byte(deck)})
 	u, _ := url.Parse(l.URL)
 	e := &badEnv{t: t, l: l, host: u.Host, session: loginCookies(t, l)}
 	hc := noRedirects(30 * time.Second)

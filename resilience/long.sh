@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-30s}
 
-go test -count=1 -timeout 20m -v -run . ./resilience -long 2>&1 | grep -E '^(---|ok|FAIL|PASS)|: (load|idp|key|upstream|config|tunnel|bad input):'
+go test -count=1 -timeout 20m -v -run . ./resilience -long 2>&1 | grep -E '^(---|ok|FAIL|PASS)|_test.go:[0-9]+: (load|idp down at start|idp slow|key rotation|upstream down|config replaced under load|tunnel failing|bad input):'
 
 # Every Fuzz function in the module, found rather than listed, so a new target is run too.
 failed=0
