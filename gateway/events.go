@@ -26,6 +26,9 @@ const (
 	ReasonUpstreamUnreachable Reason = "upstream_unreachable"
 	// ReasonClientClosed: the client went away before the answer; nobody is at fault upstream.
 	ReasonClientClosed Reason = "client_closed"
+	// ReasonRequestBodyInvalid: the client's request body ended before its Content-Length or its
+	// chunked encoding was malformed; the upstream is not at fault.
+	ReasonRequestBodyInvalid Reason = "request_body_invalid"
 	// ReasonInternalError: a bug (a recovered panic, a step that cannot fail failed).
 	ReasonInternalError Reason = "internal_error"
 	// ReasonConfigInvalid: a configuration was rejected; the previous one stays in force.
@@ -49,6 +52,7 @@ type ReasonInfo struct {
 var Reasons = []ReasonInfo{
 	{Reason: ReasonUpstreamUnreachable, Meaning: "the upstream did not answer: refused, unresolvable, reset or timed out", Fix: "Start the upstream, or fix the service's url (host, port, scheme); raise the service's timeouts if it is slow."},
 	{Reason: ReasonClientClosed, Meaning: "the client went away before the answer", Fix: "None: the client gave up (a closed tab, a timeout on its side)."},
+	{Reason: ReasonRequestBodyInvalid, Meaning: "the client's request body ended early or was malformed; the gateway answered 400", Fix: "Fix the client: send as many body bytes as its Content-Length says, or valid chunked encoding."},
 	{Reason: ReasonInternalError, Meaning: "a bug: a recovered panic or an internal step that failed", Fix: "A bug: report it with the event; the request got Kong's 500."},
 	{Reason: ReasonConfigInvalid, Meaning: "a configuration was rejected; the previous one stays in force", Fix: "Fix every problem listed (each with its line); the previous configuration is still served."},
 	{Reason: ReasonNoRoute, Meaning: "no route matched the request", Fix: "Add a route for this path/host/method, or call a path a route has."},

@@ -13,6 +13,7 @@ const (
 	msgNoRoute    = "no Route matched with those values"
 	msgNoService  = "no Service found with those values"
 	msgUseHTTPS   = "Please use HTTPS protocol"
+	msgBadRequest = "Bad request"
 	msgBadGateway = "An invalid response was received from the upstream server"
 	msgTimeout    = "The upstream server is timing out"
 	msgUnexpected = "An unexpected error occurred"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,7 +35,40 @@ func (h *proxyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st.proxied = true
 	st.proxyAt = time.Now()
+	if r.Body != nil && r.Body != http.NoBody {
+		st.body = &clientBody{ReadCloser: r.Body}
+		r.Body = st.body
+	}
 	svc.proxy.ServeHTTP(w, r)
+}
+
+// clientBody remembers why reading the client's body failed: the transport reports only that
+// the upstream call failed, which would blame the upstream (502) for the client's broken body.
+type clientBody struct {
+	io.ReadCloser
+	mu  sync.Mutex
+	err error
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.mu.Lock()
+		if b.err == nil {
+			b.err = err
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+func (b *clientBody) failed() error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
 }
 
 var bufferPool = &proxyBufferPool{}
@@ -148,6 +182,15 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err // never carry the upstream URL (it holds the query string) into logs
+	}
+	if st != nil {
+		if berr := st.body.failed(); berr != nil {
+			// The client's body broke (cut short, bad chunking): Kong (nginx) answers 400.
+			st.answeredBy, st.reason = AnsweredByGateway, ReasonRequestBodyInvalid
+			st.explain = "the client's request body could not be read (" + berr.Error() + "); the upstream was not at fault"
+			writeKongError(w, http.StatusBadRequest, msgBadRequest, st)
+			return
+		}
 	}
 	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
 		// The client went away; nobody reads this answer. 499 is what Kong logs.

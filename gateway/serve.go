@@ -29,6 +29,9 @@ type reqState struct {
 	answeredBy Answerer
 	reason     Reason
 	explain    string // why the gateway answered itself, for the event
+	// body is the client's request body as the proxy reads it, so a failed upstream call can
+	// be told from a client that sent a broken body (nil for body-less requests).
+	body *clientBody
 }
 
 type stateKey struct{}

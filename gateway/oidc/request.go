@@ -116,11 +116,17 @@ func (c *call) postForm() url.Values {
 	orig := c.r.Body
 	body, err := io.ReadAll(io.LimitReader(orig, maxFormBody+1))
 	if err != nil || len(body) > maxFormBody {
-		// Not ours to parse: hand the upstream the body as it came.
+		// Not ours to parse: hand the upstream the body as it came, and a broken one broken:
+		// net/http's body answers a clean EOF after its first error, so reading orig again
+		// would pass a body cut short to the upstream as if it were complete.
+		rest := io.Reader(orig)
+		if err != nil {
+			rest = errReader{err}
+		}
 		c.r.Body = struct {
 			io.Reader
 			io.Closer
-		}{io.MultiReader(bytes.NewReader(body), orig), orig}
+		}{io.MultiReader(bytes.NewReader(body), rest), orig}
 		return nil
 	}
 	orig.Close()
@@ -132,6 +138,11 @@ func (c *call) postForm() url.Values {
 	c.form, c.rawForm = form, string(body)
 	return form
 }
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // setPostBody replaces the urlencoded body (after stripping callback parameters).
 func (c *call) setPostBody(body string) {
