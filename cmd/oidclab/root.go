@@ -83,6 +83,8 @@ run'), prints the report and exits: 0 when the login worked.`,
 		newIdpCmd(io),
 		newTunnelCmd(io),
 		newOktaCmd(io),
+		newDeckCmd(io),
+		newKongCmd(io),
 		newVersionCmd(io),
 	)
 	root.SetHelpCommand(newHelpCmd(root))
@@ -160,7 +162,7 @@ func runContext(ctx context.Context, args []string, io *ioStreams) int {
 }
 
 // execute runs root on args. cobra answers --help before it checks arguments, so
-// `oidclab kong apply --help` would print the root's help and succeed; the help function
+// `oidclab mesh apply --help` (no such command) would print the root's help and succeed; the help function
 // checks them first and turns the request into the usage error the same line without --help
 // gets.
 func execute(ctx context.Context, root *cobra.Command, args []string) error {

@@ -81,11 +81,11 @@ func TestUnknownCommands(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"kong", "apply", "--help"}, []string{`unknown command "kong" for "oidclab"`, "Run 'oidclab --help' for usage."}},
+		{[]string{"mesh", "apply", "--help"}, []string{`unknown command "mesh" for "oidclab"`, "Run 'oidclab --help' for usage."}},
 		{[]string{"nosuch"}, []string{`unknown command "nosuch" for "oidclab"`}},
 		{[]string{"--json", "nosuch"}, []string{`unknown command "nosuch" for "oidclab"`}},
 		{[]string{"upp"}, []string{`unknown command "upp" for "oidclab"`, "Did you mean this?\n", "\tup\n"}},
-		{[]string{"help", "kong"}, []string{`unknown command "kong" for "oidclab"`, "Run 'oidclab --help' for usage."}},
+		{[]string{"help", "mesh"}, []string{`unknown command "mesh" for "oidclab"`, "Run 'oidclab --help' for usage."}},
 		{[]string{"help", "up", "nosuch"}, []string{`unexpected argument "nosuch": 'oidclab up' takes no arguments`}},
 		{[]string{"completion", "nosuch", "-h"}, []string{`unknown command "nosuch" for "oidclab completion"`}},
 		{[]string{"up", "--nope"}, []string{"unknown flag: --nope", "Run 'oidclab up --help' for usage."}},
@@ -234,7 +234,7 @@ func TestCommandsStopWithTheContext(t *testing.T) {
 // TestUnknownCommandProcess: the real binary exits 2 for an unknown command asked for help,
 // the way a script sees it.
 func TestUnknownCommandProcess(t *testing.T) {
-	cmd := exec.Command(oidclabBinary(t), "kong", "apply", "--help")
+	cmd := exec.Command(oidclabBinary(t), "mesh", "apply", "--help")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -242,7 +242,7 @@ func TestUnknownCommandProcess(t *testing.T) {
 	if !errors.As(err, &exitErr) || exitErr.ExitCode() != int(exitUsage) {
 		t.Fatalf("exit: %v, want status %d\nstderr: %s", err, exitUsage, &stderr)
 	}
-	if stdout.Len() != 0 || !strings.Contains(stderr.String(), `unknown command "kong" for "oidclab"`) {
+	if stdout.Len() != 0 || !strings.Contains(stderr.String(), `unknown command "mesh" for "oidclab"`) {
 		t.Errorf("stdout %q\nstderr %q", &stdout, &stderr)
 	}
 }

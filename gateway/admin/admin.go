@@ -78,6 +78,7 @@ func New(gw *gateway.Gateway, opts Options) http.Handler {
 	mux.HandleFunc("DELETE /plugins/{id}", a.deletePlugin)
 
 	mux.HandleFunc("POST /config", a.postConfig)
+	a.registerWrites(mux)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if why := browserForgery(r); why != "" {
@@ -137,7 +138,7 @@ func hostOf(hostport string) string {
 
 func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
 	var out []string
-	for _, m := range []string{"GET", "POST", "PATCH", "DELETE"} {
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
 		if _, p := mux.Handler(probe); p != "" {
