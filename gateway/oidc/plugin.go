@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,7 +62,23 @@ func New(p deck.Plugin, env gateway.PluginEnv) (gateway.Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Instance = instanceOf(p)
 	return newPlugin(cfg, env, time.Now)
+}
+
+// instanceOf names a plugin stably across config reloads (so sessions survive them): its decK
+// id when it has one, else where it is attached.
+func instanceOf(p deck.Plugin) string {
+	if p.ID != "" {
+		return "id:" + p.ID
+	}
+	return "service:" + p.Service + "\x00route:" + p.Route
+}
+
+// cookieBinding is what a cookie is bound to besides the secret: this plugin, its issuer and
+// its clients (the session stores a client by index into this list).
+func cookieBinding(cfg *Config, issuer string) string {
+	return strings.Join(append([]string{cfg.Instance, issuer}, cfg.ClientID...), "\x00")
 }
 
 func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugin, error) {
@@ -92,16 +109,17 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		log.Warn("openid-connect: session_secret is short; a cookie holder can guess it offline and forge sessions: use at least 32 random characters",
 			"length", len(secret), "issuer", cfg.Issuer)
 	}
-	authCodec, err := NewCodec(secret, "authorization")
+	discURL, issuer := normalizeIssuer(cfg.Issuer)
+	binding := cookieBinding(cfg, issuer)
+	authCodec, err := newBoundCodec(secret, "authorization", binding)
 	if err != nil {
 		return nil, err
 	}
-	sessCodec, err := NewCodec(secret, "session")
+	sessCodec, err := newBoundCodec(secret, "session", binding)
 	if err != nil {
 		return nil, err
 	}
 	hc := newHTTPClient(cfg.Timeout)
-	discURL, issuer := normalizeIssuer(cfg.Issuer)
 	reqs := configuredRequirements(cfg)
 	p := &plugin{
 		cfg: cfg, log: log, publish: publish, now: now, http: hc,

@@ -34,7 +34,7 @@ func (c *call) readSession() *sessionState {
 	}
 	var s sessionState
 	if err := c.p.sessCodec.Open(name, value, &s); err != nil {
-		c.sessionProblem = "the session cookie could not be decrypted (another session_secret, a restart without session_secret, or a chunk lost on the way)"
+		c.sessionProblem = "the session cookie could not be decrypted (another session_secret, a restart without session_secret, a chunk lost on the way, or a cookie another openid-connect plugin issued)"
 		return nil
 	}
 	cfg := c.p.cfg
