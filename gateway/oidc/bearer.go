@@ -72,7 +72,7 @@ func (c *call) serveBearer(tok string, next http.Handler) {
 		return
 	}
 	c.setUpstreamHeaders(&Tokens{AccessToken: tok}, claims, nil)
-	next.ServeHTTP(c.w, c.r)
+	c.proceed(next)
 }
 
 var (

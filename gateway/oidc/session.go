@@ -140,9 +140,8 @@ func (c *call) serveSession(s *sessionState, next http.Handler) {
 		s.Used = now.Unix()
 		c.writeSession(s)
 	}
-	stripCookies(c.r.Header, cfg.SessionCookie.Name)
 	c.setUpstreamHeaders(&s.Tokens, accessClaims, idClaims)
-	next.ServeHTTP(c.w, c.r)
+	c.proceed(next)
 }
 
 // refreshSession runs the refresh_token grant and updates s; the ID token, when a new one comes
