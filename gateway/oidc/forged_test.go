@@ -67,4 +67,3 @@ func TestForgedUpstreamHeadersNeverReachTheUpstream(t *testing.T) {
 		})
 	}
 }
-
