@@ -49,7 +49,7 @@ func (c *call) serveBearer(tok string, next http.Handler) {
 	var err error
 	switch {
 	case isJWT && cfg.AuthMethods[MethodBearer]:
-		claims, err = c.p.verifier.verifyAccessJWT(c.r.Context(), tok, c.md.Issuer, c.md.IDTokenSigningAlgs)
+		claims, err = c.p.verifier.verifyAccessJWT(c.r.Context(), tok, c.md.Issuer, c.md.IDTokenSigningAlgs, cfg.ClientID)
 		if err != nil {
 			explain := explainTokenRejected(c, err, "access token")
 			c.unauthorized(failure{message: "invalid bearer token: " + err.Error(), reason: tokenReason(err, false),

@@ -146,6 +146,10 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		keys: p.keys, leeway: cfg.Leeway, now: p.clock, enableHS: cfg.EnableHSSignatures,
 		signatures: cfg.VerifySignature, claims: cfg.VerifyClaims, nonces: cfg.VerifyNonce,
 	}
+	if cfg.AuthMethods[MethodBearer] && len(cfg.AudienceRequired) == 0 {
+		log.Warn("openid-connect: bearer is enabled without audience_required; any token the issuer signed, for any client or API, is accepted here: set audience_required to this API's audience",
+			"issuer", cfg.Issuer)
+	}
 	if !cfg.VerifySignature {
 		log.Warn("openid-connect: verify_signature is false; tokens are accepted without checking their signature")
 	}

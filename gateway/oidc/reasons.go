@@ -114,6 +114,8 @@ const (
 	ReasonRequirementNotMet gateway.Reason = "requirement_not_met"
 	// ReasonClaimsUnavailable: required claims cannot be checked (opaque token, no introspection).
 	ReasonClaimsUnavailable gateway.Reason = "claims_unavailable"
+	// ReasonIDTokenAsBearer: a bearer token is an ID token for one of our clients, not an access token.
+	ReasonIDTokenAsBearer gateway.Reason = "id_token_as_bearer"
 	// ReasonClientIDMissing: the plugin has no client_id, so it cannot start a login.
 	ReasonClientIDMissing gateway.Reason = "client_id_missing"
 
@@ -184,6 +186,7 @@ var Reasons = []gateway.ReasonInfo{
 	{Reason: ReasonIntrospectionFailed, Meaning: "the introspection endpoint refused or answered unusably", Fix: "Let the client introspect tokens at the provider and check its credentials."},
 	{Reason: ReasonRequirementNotMet, Meaning: "a *_required check (scopes, audience, groups) is not satisfied", Fix: "Grant the missing scope, audience or group at the provider, or relax the *_required setting (Okta: scopes_claim: [scp])."},
 	{Reason: ReasonClaimsUnavailable, Meaning: "required claims cannot be checked", Fix: "Use JWT access tokens or enable introspection so the required claims can be read."},
+	{Reason: ReasonIDTokenAsBearer, Meaning: "an ID token was sent as a bearer access token", Fix: "Send the access token (Authorization: Bearer <access_token>), not the ID token: an ID token proves a login to this client, it does not authorize API calls (Kong accepts it, oidclab does not)."},
 	{Reason: ReasonClientIDMissing, Meaning: "the plugin has no client_id", Fix: "Set config.client_id."},
 	{Reason: ReasonDiscoveryFailed, Meaning: "the discovery document could not be read", Fix: "Check config.issuer (the issuer URL, with or without /.well-known/openid-configuration) and that the provider is up and reachable from the gateway."},
 	{Reason: ReasonAuthorizationEndpointMissing, Meaning: "no authorization_endpoint, discovered or configured", Fix: "Fix config.issuer or set config.authorization_endpoint."},
@@ -245,6 +248,8 @@ func tokenReason(err error, idToken bool) gateway.Reason {
 		return ReasonSignatureInvalid
 	case "at_hash":
 		return ReasonAtHashMismatch
+	case "id_token":
+		return ReasonIDTokenAsBearer
 	case "auth_time":
 		return ReasonAuthTooOld
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,10 +141,12 @@ func (v *verifier) checkIDClaims(claims map[string]any, want idTokenWant, now ti
 }
 
 // verifyAccessJWT checks a JWT access token (bearer): signature with asymmetric algorithms
-// only, iss, exp, nbf, iat with leeway. The audience is left to audience_required, as in Kong.
-func (v *verifier) verifyAccessJWT(ctx context.Context, raw, issuer string, advertised []string) (map[string]any, error) {
+// only, iss, exp, nbf, iat with leeway, and that it is not one of our clients' ID tokens. The
+// audience is left to audience_required, as in Kong.
+func (v *verifier) verifyAccessJWT(ctx context.Context, raw, issuer string, advertised, clientIDs []string) (map[string]any, error) {
 	algs := allowedAlgs(advertised, false)
-	if _, err := parseJWS(raw, algs); err != nil {
+	jws, err := parseJWS(raw, algs)
+	if err != nil {
 		return nil, classify(err)
 	}
 	now := v.now()
@@ -167,7 +170,34 @@ func (v *verifier) verifyAccessJWT(ctx context.Context, raw, issuer string, adve
 			}
 		}
 	}
+	if isIDToken(jws.Signatures[0].Header, claims, clientIDs) {
+		return nil, tokenErr("id_token", "the bearer token is an ID token issued to this client, not an access token")
+	}
 	return claims, nil
+}
+
+// isIDToken tells an ID token sent as a bearer token: one typed as such, or one whose audience
+// is one of our clients and that carries what only ID tokens carry (nonce, at_hash). Kong
+// accepts them, but an ID token proves a login to the client; anyone the user logged in to an
+// app with (the app's front end, a log) would hold an API credential.
+func isIDToken(h jose.Header, claims map[string]any, clientIDs []string) bool {
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "" {
+		t := strings.TrimPrefix(strings.ToLower(typ), "application/")
+		if t == "id_token+jwt" || t == "id-token+jwt" {
+			return true
+		}
+	}
+	_, nonce := claims["nonce"]
+	_, atHash := claims["at_hash"]
+	if !nonce && !atHash {
+		return false
+	}
+	for _, a := range audiences(claims["aud"]) {
+		if slices.Contains(clientIDs, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // classify maps go-oidc and key set errors onto TokenError checks.
