@@ -240,6 +240,9 @@ func explainIntrospection(err error) string {
 	if errors.Is(err, errInactive) {
 		return "The introspection endpoint says the token is not active: it expired, was revoked, or was issued by another server."
 	}
+	if errors.Is(err, errIntrospectionLimited) {
+		return fmt.Sprintf("More than %d tokens needed introspection at this plugin within one second, so this one was refused without asking the identity provider: any web page can make a browser send ?access_token=<anything>, and each unknown token would otherwise spend the provider's rate limit. Retry in a second; for heavy API traffic use JWT access tokens, which are verified locally.", introspectionsPerSecond)
+	}
 	var oe *OAuthError
 	if errors.As(err, &oe) {
 		return fmt.Sprintf("The introspection endpoint answered %d%s: check that the client may introspect tokens and its credentials.", oe.Status, describeIfAny(oe.Code))

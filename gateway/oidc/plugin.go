@@ -48,10 +48,12 @@ type plugin struct {
 	realm             string        // WWW-Authenticate realm: the issuer's host
 	clientArgHeaders  []string      // where client_arg is looked for when several clients are configured
 
-	used        *expiringSet                          // states already redeemed: a replayed callback is refused
-	pending     *pendingLogins                        // where recent logins started, to explain a lost state cookie
-	introspects *boundedMap[tokenKey, map[string]any] // active introspection answers
-	userinfos   *boundedMap[tokenKey, map[string]any] // user info by access token
+	used          *expiringSet                          // states already redeemed: a replayed callback is refused
+	pending       *pendingLogins                        // where recent logins started, to explain a lost state cookie
+	introspects   *boundedMap[tokenKey, map[string]any] // active introspection answers
+	inactive      *boundedMap[tokenKey, error]          // inactive or expired answers, briefly
+	introspecting introspections                        // calls in flight and per second
+	userinfos     *boundedMap[tokenKey, map[string]any] // user info by access token
 }
 
 // New builds the plugin from its decK entry (a gateway.PluginFactory). It validates the whole
@@ -129,6 +131,7 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		used:        newExpiringSet(10000),
 		pending:     newPendingLogins(1000),
 		introspects: newBoundedMap[tokenKey, map[string]any](10000),
+		inactive:    newBoundedMap[tokenKey, error](10000),
 		userinfos:   newBoundedMap[tokenKey, map[string]any](10000),
 	}
 	p.disc = &discoverer{

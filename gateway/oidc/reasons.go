@@ -110,6 +110,8 @@ const (
 	ReasonTokenOpaque gateway.Reason = "token_opaque"
 	// ReasonIntrospectionFailed: the introspection endpoint refused or gave an unusable answer.
 	ReasonIntrospectionFailed gateway.Reason = "introspection_failed"
+	// ReasonIntrospectionLimited: more tokens needed introspection this second than the plugin allows.
+	ReasonIntrospectionLimited gateway.Reason = "introspection_limited"
 	// ReasonRequirementNotMet: scopes_required, audience_required or groups_required not satisfied.
 	ReasonRequirementNotMet gateway.Reason = "requirement_not_met"
 	// ReasonClaimsUnavailable: required claims cannot be checked (opaque token, no introspection).
@@ -184,6 +186,7 @@ var Reasons = []gateway.ReasonInfo{
 	{Reason: ReasonTokenInactive, Meaning: "introspection says the token is not active", Fix: "Get a new token: it expired, was revoked or comes from another server."},
 	{Reason: ReasonTokenOpaque, Meaning: "an opaque bearer token, and introspection is not enabled", Fix: "Send a JWT access token, or enable introspection in auth_methods."},
 	{Reason: ReasonIntrospectionFailed, Meaning: "the introspection endpoint refused or answered unusably", Fix: "Let the client introspect tokens at the provider and check its credentials."},
+	{Reason: ReasonIntrospectionLimited, Meaning: "more unknown tokens needed introspection this second than the plugin allows", Fix: "Retry in a second; if real clients need more, use JWT access tokens (verified locally) or reuse tokens (active answers are cached). Unknown tokens from other web pages cannot spend the provider's rate limit."},
 	{Reason: ReasonRequirementNotMet, Meaning: "a *_required check (scopes, audience, groups) is not satisfied", Fix: "Grant the missing scope, audience or group at the provider, or relax the *_required setting (Okta: scopes_claim: [scp])."},
 	{Reason: ReasonClaimsUnavailable, Meaning: "required claims cannot be checked", Fix: "Use JWT access tokens or enable introspection so the required claims can be read."},
 	{Reason: ReasonIDTokenAsBearer, Meaning: "an ID token was sent as a bearer access token", Fix: "Send the access token (Authorization: Bearer <access_token>), not the ID token: an ID token proves a login to this client, it does not authorize API calls (Kong accepts it, oidclab does not)."},
@@ -339,6 +342,8 @@ func introspectionReason(err error) gateway.Reason {
 		return ReasonTokenInactive
 	case errors.Is(err, errIntrospectedExpired):
 		return ReasonTokenExpired
+	case errors.Is(err, errIntrospectionLimited):
+		return ReasonIntrospectionLimited
 	}
 	return ReasonIntrospectionFailed
 }
