@@ -37,7 +37,46 @@ const (
 	// retryFailedFetch bounds how often a failing discovery or first JWKS load is retried by
 	// new requests.
 	retryFailedFetch = time.Second
+	// minRefetchGap is the least time between two refetches of discovery or the JWKS, whatever
+	// rediscovery_lifetime says: with 0, every forged unknown kid would cost two IdP calls.
+	minRefetchGap = 10 * time.Second
 )
+
+// refetchGap is the configured rediscovery_lifetime, never below minRefetchGap.
+func refetchGap(lifetime time.Duration) time.Duration { return max(lifetime, minRefetchGap) }
+
+// fetchLock serialises fetches. Unlike a sync.Mutex, a request waiting for another's fetch
+// gives up when its own context ends (the client went away, or the gateway's deadline passed).
+// The zero value is unlocked.
+type fetchLock struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (l *fetchLock) sem() chan struct{} {
+	l.once.Do(func() { l.ch = make(chan struct{}, 1) })
+	return l.ch
+}
+
+func (l *fetchLock) lock(ctx context.Context) error {
+	select {
+	case l.sem() <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *fetchLock) tryLock() bool {
+	select {
+	case l.sem() <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *fetchLock) unlock() { <-l.sem() }
 
 // ErrDiscovery wraps every discovery failure.
 var ErrDiscovery = errors.New("oidc: discovery failed")
@@ -68,7 +107,7 @@ type discoverer struct {
 
 	md atomic.Pointer[Metadata]
 
-	fetchMu     sync.Mutex // held during a fetch; guards the fields below
+	fetching    fetchLock // held during a fetch; guards the fields below
 	fetchedAt   time.Time
 	lastAttempt time.Time
 	lastErr     error
@@ -81,8 +120,10 @@ func (d *discoverer) get(ctx context.Context) (*Metadata, error) {
 	if md := d.md.Load(); md != nil {
 		return md, nil
 	}
-	d.fetchMu.Lock()
-	defer d.fetchMu.Unlock()
+	if err := d.fetching.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer d.fetching.unlock()
 	if md := d.md.Load(); md != nil {
 		return md, nil
 	}
@@ -95,10 +136,10 @@ func (d *discoverer) get(ctx context.Context) (*Metadata, error) {
 // rediscover refetches when the last fetch is older than the lifetime; it returns whether the
 // metadata was refreshed. A refetch already in flight is not repeated.
 func (d *discoverer) rediscover(ctx context.Context) bool {
-	if !d.fetchMu.TryLock() {
+	if !d.fetching.tryLock() {
 		return false
 	}
-	defer d.fetchMu.Unlock()
+	defer d.fetching.unlock()
 	if d.md.Load() != nil && d.now().Sub(d.fetchedAt) < d.lifetime {
 		return false
 	}

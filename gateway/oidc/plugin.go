@@ -135,7 +135,7 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		userinfos:   newBoundedMap[tokenKey, map[string]any](10000),
 	}
 	p.disc = &discoverer{
-		url: discURL, issuer: issuer, client: hc, lifetime: cfg.RediscoveryLifetime, now: p.clock,
+		url: discURL, issuer: issuer, client: hc, lifetime: refetchGap(cfg.RediscoveryLifetime), now: p.clock,
 		overrides: Metadata{
 			AuthorizationEndpoint: cfg.AuthorizationEndpoint, TokenEndpoint: cfg.TokenEndpoint,
 			UserinfoEndpoint: cfg.UserinfoEndpoint, IntrospectionEndpoint: cfg.IntrospectionEndpoint,
@@ -143,7 +143,7 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		},
 	}
 	p.used.now, p.pending.now = p.clock, p.clock
-	p.keys = &jwks{uri: p.jwksURI, client: hc, minGap: cfg.RediscoveryLifetime, now: p.clock,
+	p.keys = &jwks{uri: p.jwksURI, client: hc, minGap: refetchGap(cfg.RediscoveryLifetime), now: p.clock,
 		rediscover: func(ctx context.Context) { p.disc.rediscover(ctx) }}
 	p.verifier = &verifier{
 		keys: p.keys, leeway: cfg.Leeway, now: p.clock, enableHS: cfg.EnableHSSignatures,
