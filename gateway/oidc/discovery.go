@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,6 +106,7 @@ type discoverer struct {
 	client    *http.Client
 	lifetime  time.Duration
 	now       func() time.Time
+	log       *slog.Logger // nil: no warnings
 
 	md atomic.Pointer[Metadata]
 
@@ -186,6 +189,12 @@ func (d *discoverer) fetch(ctx context.Context) (*Metadata, error) {
 		// authorization server) or a mix-up attack; both must stop here.
 		return nil, &IssuerMismatchError{Configured: d.issuer, Discovered: md.Issuer}
 	}
+	if err := checkDiscoveredEndpoints(&md, &d.overrides, d.issuer); err != nil {
+		return nil, err
+	}
+	if d.overrides.TokenEndpoint == "" && d.log != nil && !sameOrigin(md.TokenEndpoint, d.issuer) {
+		d.log.Warn(tokenEndpointOriginWarning, "issuer", d.issuer, "token_endpoint", md.TokenEndpoint)
+	}
 	override(&md.AuthorizationEndpoint, d.overrides.AuthorizationEndpoint)
 	override(&md.TokenEndpoint, d.overrides.TokenEndpoint)
 	override(&md.UserinfoEndpoint, d.overrides.UserinfoEndpoint)
@@ -193,6 +202,64 @@ func (d *discoverer) fetch(ctx context.Context) (*Metadata, error) {
 	override(&md.RevocationEndpoint, d.overrides.RevocationEndpoint)
 	override(&md.EndSessionEndpoint, d.overrides.EndSessionEndpoint)
 	return &md, nil
+}
+
+// tokenEndpointOriginWarning is logged when the token endpoint, which receives the client
+// secret, is not on the issuer's origin.
+const tokenEndpointOriginWarning = "openid-connect: the token endpoint is on another origin than the issuer, and it receives the client secret: check that the provider really names it (a discovery document or config.token_endpoint pointing elsewhere sends the secret there)"
+
+// InsecureEndpointError: the discovery document names a back-channel endpoint that is not
+// https while the issuer is not on loopback.
+type InsecureEndpointError struct{ Field, URL string }
+
+func (e *InsecureEndpointError) Error() string {
+	return fmt.Sprintf("oidc: the discovery document's %s %q is not https: the client secret, codes and tokens would cross the network in clear text", e.Field, e.URL)
+}
+
+func (e *InsecureEndpointError) Unwrap() error { return ErrDiscovery }
+
+// checkDiscoveredEndpoints requires https for the back-channel endpoints discovery names
+// (configured ones are the operator's choice), unless the issuer itself is on loopback, where
+// plain http is the lab's normal case.
+func checkDiscoveredEndpoints(md, overrides *Metadata, issuer string) error {
+	if u, err := url.Parse(issuer); err == nil && isLoopbackHost(u.Hostname()) {
+		return nil
+	}
+	for _, e := range []struct{ field, value, override string }{
+		{"token_endpoint", md.TokenEndpoint, overrides.TokenEndpoint},
+		{"userinfo_endpoint", md.UserinfoEndpoint, overrides.UserinfoEndpoint},
+		{"introspection_endpoint", md.IntrospectionEndpoint, overrides.IntrospectionEndpoint},
+		{"revocation_endpoint", md.RevocationEndpoint, overrides.RevocationEndpoint},
+		{"jwks_uri", md.JWKSURI, ""},
+	} {
+		if e.value == "" || e.override != "" {
+			continue
+		}
+		if u, err := url.Parse(e.value); err != nil || !strings.EqualFold(u.Scheme, "https") {
+			return &InsecureEndpointError{Field: e.field, URL: e.value}
+		}
+	}
+	return nil
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port.
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Hostname(), ub.Hostname()) && effectivePort(ua) == effectivePort(ub)
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
 }
 
 // IssuerMismatchError: the discovery document names a different issuer than configured.

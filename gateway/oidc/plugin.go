@@ -135,7 +135,7 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		userinfos:   newBoundedMap[tokenKey, map[string]any](10000),
 	}
 	p.disc = &discoverer{
-		url: discURL, issuer: issuer, client: hc, lifetime: refetchGap(cfg.RediscoveryLifetime), now: p.clock,
+		url: discURL, issuer: issuer, client: hc, log: log, lifetime: refetchGap(cfg.RediscoveryLifetime), now: p.clock,
 		overrides: Metadata{
 			AuthorizationEndpoint: cfg.AuthorizationEndpoint, TokenEndpoint: cfg.TokenEndpoint,
 			UserinfoEndpoint: cfg.UserinfoEndpoint, IntrospectionEndpoint: cfg.IntrospectionEndpoint,
@@ -148,6 +148,9 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 	p.verifier = &verifier{
 		keys: p.keys, leeway: cfg.Leeway, now: p.clock, enableHS: cfg.EnableHSSignatures,
 		signatures: cfg.VerifySignature, claims: cfg.VerifyClaims, nonces: cfg.VerifyNonce,
+	}
+	if cfg.TokenEndpoint != "" && !sameOrigin(cfg.TokenEndpoint, issuer) {
+		log.Warn(tokenEndpointOriginWarning, "issuer", issuer, "token_endpoint", cfg.TokenEndpoint)
 	}
 	if cfg.AuthMethods[MethodBearer] && len(cfg.AudienceRequired) == 0 {
 		log.Warn("openid-connect: bearer is enabled without audience_required; any token the issuer signed, for any client or API, is accepted here: set audience_required to this API's audience",

@@ -127,6 +127,8 @@ const (
 	ReasonDiscoveryFailed gateway.Reason = "discovery_failed"
 	// ReasonAuthorizationEndpointMissing: no authorization_endpoint, discovered or configured.
 	ReasonAuthorizationEndpointMissing gateway.Reason = "authorization_endpoint_missing"
+	// ReasonEndpointInsecure: discovery names a back-channel endpoint that is not https (issuer not on loopback).
+	ReasonEndpointInsecure gateway.Reason = "endpoint_insecure"
 	// ReasonJWKSFailed: the provider's signing keys could not be downloaded.
 	ReasonJWKSFailed gateway.Reason = "jwks_failed"
 	// ReasonIdPTimeout: a back-channel call to the provider timed out (takes precedence).
@@ -193,6 +195,7 @@ var Reasons = []gateway.ReasonInfo{
 	{Reason: ReasonClientIDMissing, Meaning: "the plugin has no client_id", Fix: "Set config.client_id."},
 	{Reason: ReasonDiscoveryFailed, Meaning: "the discovery document could not be read", Fix: "Check config.issuer (the issuer URL, with or without /.well-known/openid-configuration) and that the provider is up and reachable from the gateway."},
 	{Reason: ReasonAuthorizationEndpointMissing, Meaning: "no authorization_endpoint, discovered or configured", Fix: "Fix config.issuer or set config.authorization_endpoint."},
+	{Reason: ReasonEndpointInsecure, Meaning: "the discovery document names a token, user info, introspection, revocation or JWKS endpoint that is not https", Fix: "Serve the provider's endpoints over https (plain http is accepted only when the issuer is on loopback), or set the endpoint in config if the document is wrong."},
 	{Reason: ReasonJWKSFailed, Meaning: "the provider's signing keys could not be downloaded", Fix: "Check that the provider's jwks_uri answers from the gateway's network."},
 	{Reason: ReasonIdPTimeout, Meaning: "a call to the identity provider timed out", Fix: "Check that the provider is reachable from the gateway, or raise config.timeout."},
 	{Reason: ReasonUserinfoFailed, Meaning: "user info could not be fetched", Fix: "Check the userinfo endpoint and the openid scope; the login goes on without user info."},
@@ -351,11 +354,14 @@ func introspectionReason(err error) gateway.Reason {
 // unexpectedReason names a failure answered with a 500.
 func unexpectedReason(err error) gateway.Reason {
 	var mismatch *IssuerMismatchError
+	var insecure *InsecureEndpointError
 	switch {
 	case errors.Is(err, ErrTimeout):
 		return ReasonIdPTimeout
 	case errors.As(err, &mismatch):
 		return ReasonIssuerMismatch
+	case errors.As(err, &insecure):
+		return ReasonEndpointInsecure
 	case errors.Is(err, ErrDiscovery):
 		return ReasonDiscoveryFailed
 	case errors.Is(err, errNoAuthorizationEndpoint):
