@@ -54,6 +54,8 @@ func TestUpUsageErrors(t *testing.T) {
 		{"no config, no idp", append([]string{"up", "--idp", "none"}, free...), "-c FILE"},
 		{"idp port in use", []string{"up", "--listen", "127.0.0.1:0", "--admin-listen", "off", "--idp-listen", busy.Addr().String()}, "embedded IdP"},
 		{"bad idp listen", append([]string{"up", "--idp-listen", "9000"}, free...), "--idp-listen"},
+		{"idp on every interface with the demo user", append([]string{"up", "--idp-listen", "0.0.0.0:0"}, free...), "--idp-listen 0.0.0.0:0 is reachable from the network"},
+		{"idp on a LAN address with the demo user", append([]string{"up", "--idp-listen", "192.0.2.10:9000"}, free...), "published demo user"},
 		{"tunnel", append([]string{"up", "-c", good, "--tunnel", "ngrok"}, free...), "--tunnel ngrok is not available yet"},
 		{"idp", append([]string{"up", "-c", good, "--idp", "okta"}, free...), `--idp "okta": want local, none or auto`},
 		{"ngrok domain", append([]string{"up", "-c", good, "--ngrok-domain", "x.ngrok.app"}, free...), "--ngrok-domain"},
