@@ -63,14 +63,14 @@ func (v *verifier) verifyIDToken(ctx context.Context, raw string, want idTokenWa
 	}
 	now := v.now()
 	cfg := &gooidc.Config{
-		ClientID:                   want.client.ID,
-		SupportedSigningAlgs:       algStrings(algs),
-		SkipClientIDCheck:          !v.claims,
-		SkipExpiryCheck:            !v.claims,
+		ClientID:             want.client.ID,
+		SupportedSigningAlgs: algStrings(algs),
+		SkipClientIDCheck:    !v.claims,
+		// go-oidc's exp check has no leeway and its nbf check a fixed 5 minutes: shifting its
+		// clock by our leeway would make nbf stricter than configured. exp and nbf are ours.
+		SkipExpiryCheck:            true,
 		SkipIssuerCheck:            !v.claims,
 		InsecureSkipSignatureCheck: !v.signatures,
-		// go-oidc has no leeway on exp: shift its clock back by ours.
-		Now: func() time.Time { return now.Add(-v.leeway) },
 	}
 	ks := sigVerifier{keys: v.keys, algs: algs}
 	if v.enableHS && want.client.Secret != "" {
@@ -85,6 +85,9 @@ func (v *verifier) verifyIDToken(ctx context.Context, raw string, want idTokenWa
 		return nil, tokenErr("format", "id token claims: %v", err)
 	}
 	if v.claims {
+		if err := v.checkExpiry(claims, now); err != nil {
+			return nil, err
+		}
 		if err := v.checkIDClaims(claims, want, now); err != nil {
 			return nil, err
 		}
@@ -153,7 +156,7 @@ func (v *verifier) verifyAccessJWT(ctx context.Context, raw, issuer string, adve
 	cfg := &gooidc.Config{
 		SkipClientIDCheck:    true,
 		SupportedSigningAlgs: algStrings(algs),
-		Now:                  func() time.Time { return now.Add(-v.leeway) },
+		SkipExpiryCheck:      true, // ours, with leeway (see verifyIDToken)
 	}
 	tok, err := gooidc.NewVerifier(issuer, sigVerifier{keys: v.keys, algs: algs}, cfg).Verify(ctx, raw)
 	if err != nil {
@@ -162,6 +165,9 @@ func (v *verifier) verifyAccessJWT(ctx context.Context, raw, issuer string, adve
 	var claims map[string]any
 	if err := tok.Claims(&claims); err != nil {
 		return nil, tokenErr("format", "access token claims: %v", err)
+	}
+	if err := v.checkExpiry(claims, now); err != nil {
+		return nil, err
 	}
 	for _, c := range []string{"iat", "nbf"} {
 		if n, ok := numClaim(claims, c); ok {
@@ -198,6 +204,18 @@ func isIDToken(h jose.Header, claims map[string]any, clientIDs []string) bool {
 		}
 	}
 	return false
+}
+
+// checkExpiry requires exp (as go-oidc does) and applies it with leeway.
+func (v *verifier) checkExpiry(claims map[string]any, now time.Time) error {
+	exp, ok := numClaim(claims, "exp")
+	if !ok {
+		return tokenErr("exp", "the token has no exp claim")
+	}
+	if t := unixTime(exp); t.Before(now.Add(-v.leeway)) {
+		return &TokenError{Check: "exp", Err: fmt.Errorf("the token expired at %s", t.UTC().Format(time.RFC3339)), Skew: t.Sub(now)}
+	}
+	return nil
 }
 
 // classify maps go-oidc and key set errors onto TokenError checks.
