@@ -119,6 +119,20 @@ Serves until interrupted (Ctrl-C or SIGTERM).`,
 	return cmd
 }
 
+// refuseExposedDemoUser refuses to serve the embedded IdP's published demo user (its password
+// is in the README and --help) on an address other machines reach: anyone on the network could
+// sign in. Both `oidclab idp` and `oidclab up` ask it; remedy says what to do instead.
+func refuseExposedDemoUser(flag, listen, remedy string) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return usageErrorf("%s %q: want HOST:PORT", flag, listen)
+	}
+	if isLoopbackHost(host) {
+		return nil
+	}
+	return usageErrorf("%s %s is reachable from the network, and anyone there could sign in as the published demo user: %s", flag, listen, remedy)
+}
+
 // idpRun builds the configuration, starts the emulator and serves until ctx is done.
 func idpRun(ctx context.Context, opts *idpOptions) error {
 	cfg, explicitUsers, err := idpConfig(opts)
@@ -129,8 +143,10 @@ func idpRun(ctx context.Context, opts *idpOptions) error {
 	if err != nil {
 		return usageErrorf("--listen %q: want HOST:PORT", opts.Listen)
 	}
-	if !isLoopbackHost(host) && !explicitUsers {
-		return usageErrorf("--listen %s is reachable from the network: configure your own users with --user LOGIN:PASSWORD or --config instead of the published demo user", opts.Listen)
+	if !explicitUsers {
+		if err := refuseExposedDemoUser("--listen", opts.Listen, "configure your own users with --user LOGIN:PASSWORD or --config"); err != nil {
+			return err
+		}
 	}
 	if opts.BaseURL != "" {
 		u, err := url.Parse(opts.BaseURL)

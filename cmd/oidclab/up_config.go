@@ -150,8 +150,10 @@ func validateUpOptions(opts *upOptions) error {
 		return usageErrorf("no configuration: pass a decK state file with -c FILE (or -c - for standard input), or leave out --idp none to run the tutorial against the embedded IdP")
 	}
 	if opts.IdP == "local" {
-		if _, _, err := net.SplitHostPort(opts.IdPListen); err != nil {
-			return usageErrorf("--idp-listen %q: want HOST:PORT", opts.IdPListen)
+		// up always serves the demo user, so the IdP stays on loopback; a shared IdP is
+		// `oidclab idp` with users of your own.
+		if err := refuseExposedDemoUser("--idp-listen", opts.IdPListen, "keep --idp-listen on loopback, or run `oidclab idp --listen ADDR --user LOGIN:PASSWORD` and point the gateway at it with --idp none"); err != nil {
+			return err
 		}
 	}
 	if opts.ShutdownTimeout <= 0 {

@@ -57,6 +57,8 @@ func TestUpUsageErrors(t *testing.T) {
 		{"tunnel without token", append([]string{"up", "-c", good, "--tunnel", "ngrok"}, free...), "--tunnel ngrok needs NGROK_AUTHTOKEN: ngrok needs an authtoken"},
 		{"unknown tunnel", append([]string{"up", "-c", good, "--tunnel", "cloudflare"}, free...), `--tunnel "cloudflare": want auto`},
 		{"ngrok domain without ngrok", append([]string{"up", "-c", good, "--tunnel", "none", "--ngrok-domain", "x.ngrok.app"}, free...), "--ngrok-domain needs --tunnel ngrok"},
+		{"idp on every interface with the demo user", append([]string{"up", "--idp-listen", "0.0.0.0:0"}, free...), "--idp-listen 0.0.0.0:0 is reachable from the network"},
+		{"idp on a LAN address with the demo user", append([]string{"up", "--idp-listen", "192.0.2.10:9000"}, free...), "published demo user"},
 		{"idp", append([]string{"up", "-c", good, "--idp", "okta"}, free...), `--idp "okta": want local, none or auto`},
 		{"ngrok domain without token", append([]string{"up", "-c", good, "--ngrok-domain", "x.ngrok.app"}, free...), "--ngrok-domain needs an ngrok tunnel: export NGROK_AUTHTOKEN"},
 		{"remote admin", []string{"up", "-c", good, "--listen", "127.0.0.1:0", "--admin-listen", "0.0.0.0:0"}, "--admin-allow-remote"},

@@ -184,7 +184,7 @@ func (c *call) readAuthState() (st *authState, problem stateProblem) {
 	}
 	var s authState
 	if err := c.p.authCodec.Open(name, ck.Value, &s); err != nil || s.State == "" {
-		return nil, stateProblem{"the authorization cookie could not be decrypted (written under another session_secret, e.g. before a restart without session_secret, or altered)", ReasonStateCookieInvalid}
+		return nil, stateProblem{"the authorization cookie could not be decrypted (written under another session_secret, e.g. before a restart without session_secret, by another openid-connect plugin, or altered)", ReasonStateCookieInvalid}
 	}
 	if age := c.p.now().Sub(time.Unix(s.Created, 0)); age > c.p.cfg.AuthorizationRollingTimeout {
 		return nil, stateProblem{"the login took " + age.Round(time.Second).String() + ", longer than authorization_rolling_timeout (" + c.p.cfg.AuthorizationRollingTimeout.String() + ")", ReasonLoginTimeout}

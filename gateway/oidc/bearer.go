@@ -1,8 +1,6 @@
 package oidc
 
 import (
-	"crypto/sha256"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -49,7 +47,7 @@ func (c *call) serveBearer(tok string, next http.Handler) {
 	var err error
 	switch {
 	case isJWT && cfg.AuthMethods[MethodBearer]:
-		claims, err = c.p.verifier.verifyAccessJWT(c.r.Context(), tok, c.md.Issuer, c.md.IDTokenSigningAlgs)
+		claims, err = c.p.verifier.verifyAccessJWT(c.r.Context(), tok, c.md.Issuer, c.md.IDTokenSigningAlgs, cfg.ClientID)
 		if err != nil {
 			explain := explainTokenRejected(c, err, "access token")
 			c.unauthorized(failure{message: "invalid bearer token: " + err.Error(), reason: tokenReason(err, false),
@@ -72,13 +70,8 @@ func (c *call) serveBearer(tok string, next http.Handler) {
 		return
 	}
 	c.setUpstreamHeaders(&Tokens{AccessToken: tok}, claims, nil)
-	next.ServeHTTP(c.w, c.r)
+	c.proceed(next)
 }
-
-var (
-	errInactive            = errors.New("the token is not active")
-	errIntrospectedExpired = errors.New("the introspected token has expired")
-)
 
 // cacheUntil is how long an answer about an access token may be kept: until the token's exp,
 // at most an hour (Kong's cache_ttl).
@@ -90,31 +83,4 @@ func cacheUntil(claims map[string]any, now time.Time) time.Time {
 		}
 	}
 	return until
-}
-
-// introspectCached introspects tok, caching an active answer until the token's exp (at most an
-// hour, Kong's cache_ttl) under the token's hash; inactive answers are not cached.
-func (c *call) introspectCached(tok string) (map[string]any, error) {
-	key := sha256.Sum256([]byte(tok))
-	now := c.p.now()
-	if claims, ok := c.p.introspects.get(key, now); ok {
-		return claims, nil
-	}
-	method := authMethod(c.p.cfg.IntrospectionEndpointAuthMethod, c.md.TokenEndpointAuthMethods, c.client)
-	claims, err := introspect(c.r.Context(), c.p.http, c.md.IntrospectionEndpoint, c.client, method, tok)
-	if err != nil {
-		return nil, err
-	}
-	if active, _ := claims["active"].(bool); !active {
-		return nil, errInactive
-	}
-	until := cacheUntil(claims, now)
-	if !until.After(now.Add(-c.p.cfg.Leeway)) {
-		return nil, errIntrospectedExpired
-	}
-	c.p.introspects.put(key, claims, until, now)
-	c.event(EventTokenExchanged, 0, "access token introspected", "", map[string]any{
-		"sub": claims["sub"], "client_id": claims["client_id"], "scope": claims["scope"],
-	})
-	return claims, nil
 }

@@ -45,10 +45,21 @@ type Codec struct {
 
 // NewCodec derives the key for purpose from secret.
 func NewCodec(secret []byte, purpose string) (*Codec, error) {
+	return newBoundCodec(secret, purpose, "")
+}
+
+// newBoundCodec derives a key that also depends on binding (the plugin's identity, issuer and
+// client ids): plugins share a secret when session_secret is unset or copied, and a cookie one of
+// them sealed must not open at another.
+func newBoundCodec(secret []byte, purpose, binding string) (*Codec, error) {
 	if len(secret) == 0 {
 		return nil, errors.New("oidc: empty cookie secret")
 	}
-	key, err := hkdf.Key(sha256.New, secret, nil, "oidclab "+purpose+" cookie v1", 32)
+	info := "oidclab " + purpose + " cookie v1"
+	if binding != "" {
+		info += "\x00" + binding
+	}
+	key, err := hkdf.Key(sha256.New, secret, nil, info, 32)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: derive cookie key: %w", err)
 	}

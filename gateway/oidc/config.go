@@ -34,6 +34,11 @@ type CookieConfig struct {
 type Config struct {
 	Issuer string // issuer
 
+	// Instance names this plugin in the gateway (the decK plugin id, else its service and
+	// route); it is not a Kong field. Cookies are bound to it with the issuer and client ids, so
+	// two plugins sharing a secret cannot read each other's cookies.
+	Instance string
+
 	// Endpoint overrides; empty means "from discovery".
 	AuthorizationEndpoint string
 	TokenEndpoint         string

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +39,46 @@ const (
 	// retryFailedFetch bounds how often a failing discovery or first JWKS load is retried by
 	// new requests.
 	retryFailedFetch = time.Second
+	// minRefetchGap is the least time between two refetches of discovery or the JWKS, whatever
+	// rediscovery_lifetime says: with 0, every forged unknown kid would cost two IdP calls.
+	minRefetchGap = 10 * time.Second
 )
+
+// refetchGap is the configured rediscovery_lifetime, never below minRefetchGap.
+func refetchGap(lifetime time.Duration) time.Duration { return max(lifetime, minRefetchGap) }
+
+// fetchLock serialises fetches. Unlike a sync.Mutex, a request waiting for another's fetch
+// gives up when its own context ends (the client went away, or the gateway's deadline passed).
+// The zero value is unlocked.
+type fetchLock struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (l *fetchLock) sem() chan struct{} {
+	l.once.Do(func() { l.ch = make(chan struct{}, 1) })
+	return l.ch
+}
+
+func (l *fetchLock) lock(ctx context.Context) error {
+	select {
+	case l.sem() <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *fetchLock) tryLock() bool {
+	select {
+	case l.sem() <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *fetchLock) unlock() { <-l.sem() }
 
 // ErrDiscovery wraps every discovery failure.
 var ErrDiscovery = errors.New("oidc: discovery failed")
@@ -65,10 +106,11 @@ type discoverer struct {
 	client    *http.Client
 	lifetime  time.Duration
 	now       func() time.Time
+	log       *slog.Logger // nil: no warnings
 
 	md atomic.Pointer[Metadata]
 
-	fetchMu     sync.Mutex // held during a fetch; guards the fields below
+	fetching    fetchLock // held during a fetch; guards the fields below
 	fetchedAt   time.Time
 	lastAttempt time.Time
 	lastErr     error
@@ -81,8 +123,10 @@ func (d *discoverer) get(ctx context.Context) (*Metadata, error) {
 	if md := d.md.Load(); md != nil {
 		return md, nil
 	}
-	d.fetchMu.Lock()
-	defer d.fetchMu.Unlock()
+	if err := d.fetching.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer d.fetching.unlock()
 	if md := d.md.Load(); md != nil {
 		return md, nil
 	}
@@ -95,10 +139,10 @@ func (d *discoverer) get(ctx context.Context) (*Metadata, error) {
 // rediscover refetches when the last fetch is older than the lifetime; it returns whether the
 // metadata was refreshed. A refetch already in flight is not repeated.
 func (d *discoverer) rediscover(ctx context.Context) bool {
-	if !d.fetchMu.TryLock() {
+	if !d.fetching.tryLock() {
 		return false
 	}
-	defer d.fetchMu.Unlock()
+	defer d.fetching.unlock()
 	if d.md.Load() != nil && d.now().Sub(d.fetchedAt) < d.lifetime {
 		return false
 	}
@@ -145,6 +189,12 @@ func (d *discoverer) fetch(ctx context.Context) (*Metadata, error) {
 		// authorization server) or a mix-up attack; both must stop here.
 		return nil, &IssuerMismatchError{Configured: d.issuer, Discovered: md.Issuer}
 	}
+	if err := checkDiscoveredEndpoints(&md, &d.overrides, d.issuer); err != nil {
+		return nil, err
+	}
+	if d.overrides.TokenEndpoint == "" && d.log != nil && !sameOrigin(md.TokenEndpoint, d.issuer) {
+		d.log.Warn(tokenEndpointOriginWarning, "issuer", d.issuer, "token_endpoint", md.TokenEndpoint)
+	}
 	override(&md.AuthorizationEndpoint, d.overrides.AuthorizationEndpoint)
 	override(&md.TokenEndpoint, d.overrides.TokenEndpoint)
 	override(&md.UserinfoEndpoint, d.overrides.UserinfoEndpoint)
@@ -152,6 +202,64 @@ func (d *discoverer) fetch(ctx context.Context) (*Metadata, error) {
 	override(&md.RevocationEndpoint, d.overrides.RevocationEndpoint)
 	override(&md.EndSessionEndpoint, d.overrides.EndSessionEndpoint)
 	return &md, nil
+}
+
+// tokenEndpointOriginWarning is logged when the token endpoint, which receives the client
+// secret, is not on the issuer's origin.
+const tokenEndpointOriginWarning = "openid-connect: the token endpoint is on another origin than the issuer, and it receives the client secret: check that the provider really names it (a discovery document or config.token_endpoint pointing elsewhere sends the secret there)"
+
+// InsecureEndpointError: the discovery document names a back-channel endpoint that is not
+// https while the issuer is not on loopback.
+type InsecureEndpointError struct{ Field, URL string }
+
+func (e *InsecureEndpointError) Error() string {
+	return fmt.Sprintf("oidc: the discovery document's %s %q is not https: the client secret, codes and tokens would cross the network in clear text", e.Field, e.URL)
+}
+
+func (e *InsecureEndpointError) Unwrap() error { return ErrDiscovery }
+
+// checkDiscoveredEndpoints requires https for the back-channel endpoints discovery names
+// (configured ones are the operator's choice), unless the issuer itself is on loopback, where
+// plain http is the lab's normal case.
+func checkDiscoveredEndpoints(md, overrides *Metadata, issuer string) error {
+	if u, err := url.Parse(issuer); err == nil && isLoopbackHost(u.Hostname()) {
+		return nil
+	}
+	for _, e := range []struct{ field, value, override string }{
+		{"token_endpoint", md.TokenEndpoint, overrides.TokenEndpoint},
+		{"userinfo_endpoint", md.UserinfoEndpoint, overrides.UserinfoEndpoint},
+		{"introspection_endpoint", md.IntrospectionEndpoint, overrides.IntrospectionEndpoint},
+		{"revocation_endpoint", md.RevocationEndpoint, overrides.RevocationEndpoint},
+		{"jwks_uri", md.JWKSURI, ""},
+	} {
+		if e.value == "" || e.override != "" {
+			continue
+		}
+		if u, err := url.Parse(e.value); err != nil || !strings.EqualFold(u.Scheme, "https") {
+			return &InsecureEndpointError{Field: e.field, URL: e.value}
+		}
+	}
+	return nil
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port.
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Hostname(), ub.Hostname()) && effectivePort(ua) == effectivePort(ub)
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
 }
 
 // IssuerMismatchError: the discovery document names a different issuer than configured.

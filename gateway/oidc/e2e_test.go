@@ -205,7 +205,7 @@ func TestE2EHostMismatchExplained(t *testing.T) {
 	}
 	var le *browser.LoginError
 	if !errors.As(err, &le) {
-		t.Logf("login error: %v", err)
+		t.Errorf("login error %v is not a *browser.LoginError", err)
 	}
 }
 

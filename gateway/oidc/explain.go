@@ -181,6 +181,8 @@ func explainTokenRejected(c *call, err error, what string) string {
 		return fmt.Sprintf(" The difference is %s: if that is more than a few seconds, this machine's clock and the identity provider's disagree; fix the clock (NTP) or set config.leeway (seconds) to tolerate the skew.", te.Skew.Abs().Round(time.Second))
 	}
 	switch te.Check {
+	case "id_token":
+		return "The bearer token is an ID token issued to this gateway's client (it is typed as one, or names the client as audience and carries nonce or at_hash), not an access token: send the access token from the token response. An ID token proves a login to the client; it does not authorize API calls (Kong accepts it, oidclab does not)."
 	case "iss":
 		return "The " + what + " was issued by another issuer than config.issuer: the gateway and the app use different authorization servers (e.g. an org-level server vs a custom one). Make config.issuer the issuer the application uses."
 	case "aud":
@@ -237,6 +239,9 @@ func explainChunks(c *call, chunks int) string {
 func explainIntrospection(err error) string {
 	if errors.Is(err, errInactive) {
 		return "The introspection endpoint says the token is not active: it expired, was revoked, or was issued by another server."
+	}
+	if errors.Is(err, errIntrospectionLimited) {
+		return fmt.Sprintf("More than %d tokens needed introspection at this plugin within one second, so this one was refused without asking the identity provider: any web page can make a browser send ?access_token=<anything>, and each unknown token would otherwise spend the provider's rate limit. Retry in a second; for heavy API traffic use JWT access tokens, which are verified locally.", introspectionsPerSecond)
 	}
 	var oe *OAuthError
 	if errors.As(err, &oe) {

@@ -27,11 +27,26 @@ func setHeader(h http.Header, spec, value string) {
 	}
 }
 
+// headerOf is the header a Kong header spec writes.
+func headerOf(spec string) string {
+	if name, _, ok := strings.Cut(spec, ":"); ok && strings.EqualFold(name, "authorization") {
+		return "Authorization"
+	}
+	return spec
+}
+
 // setUpstreamHeaders sets the access token, id token, user info and claim headers for the
-// upstream request. A user info fetch that fails is reported and the header left out.
+// upstream request. A user info fetch that fails is reported and the header left out. Every
+// configured header is removed from the client's request first: the upstream trusts these
+// names, so a value the plugin did not set must not reach it.
 func (c *call) setUpstreamHeaders(t *Tokens, accessClaims, idClaims map[string]any) {
 	cfg := c.p.cfg
 	h := c.r.Header
+	for _, spec := range [...]string{cfg.UpstreamAccessTokenHeader, cfg.UpstreamIDTokenHeader, cfg.UpstreamUserInfoHeader} {
+		if spec != "" {
+			h.Del(headerOf(spec))
+		}
+	}
 	if cfg.UpstreamAccessTokenHeader != "" && t.AccessToken != "" {
 		setHeader(h, cfg.UpstreamAccessTokenHeader, t.AccessToken)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,7 +38,7 @@ type jwks struct {
 
 	keys atomic.Pointer[[]jose.JSONWebKey]
 
-	fetchMu     sync.Mutex // held during a fetch; guards the fields below
+	fetching    fetchLock // held during a fetch; guards the fields below
 	lastRefetch time.Time
 	// loadErr is why the first load failed, at loadFailed. While no key set is loaded, every
 	// token needs one; without this, each would fetch again, one after the other, and with a
@@ -55,8 +54,10 @@ func (k *jwks) lookup(ctx context.Context, kid, alg string) ([]jose.JSONWebKey, 
 			return m, nil
 		}
 	}
-	k.fetchMu.Lock()
-	defer k.fetchMu.Unlock()
+	if err := k.fetching.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer k.fetching.unlock()
 	keys := k.keys.Load()
 	if keys == nil {
 		if k.loadErr != nil && k.now().Sub(k.loadFailed) < retryFailedFetch {

@@ -41,7 +41,6 @@ func (c *call) redeem(st *authState, params callbackParams, next http.Handler) {
 	}
 	c.event(EventIDTokenVerified, 0, "id token verified", "", publicClaims(claims))
 	c.stripCallbackArgs()
-	stripCookies(c.r.Header, c.p.cfg.AuthorizationCookie.Name)
 	if c.p.cfg.PreserveQueryArgs && st.Args != "" {
 		if c.r.URL.RawQuery == "" {
 			c.r.URL.RawQuery = st.Args
@@ -68,7 +67,7 @@ func (c *call) authenticated(st *authState, tokens *Tokens, idClaims map[string]
 		c.loginResponse(tokens)
 	default:
 		c.setUpstreamHeaders(tokens, accessClaims, idClaims)
-		next.ServeHTTP(c.w, c.r)
+		c.proceed(next)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,10 +48,12 @@ type plugin struct {
 	realm             string        // WWW-Authenticate realm: the issuer's host
 	clientArgHeaders  []string      // where client_arg is looked for when several clients are configured
 
-	used        *expiringSet                          // states already redeemed: a replayed callback is refused
-	pending     *pendingLogins                        // where recent logins started, to explain a lost state cookie
-	introspects *boundedMap[tokenKey, map[string]any] // active introspection answers
-	userinfos   *boundedMap[tokenKey, map[string]any] // user info by access token
+	used          *expiringSet                          // states already redeemed: a replayed callback is refused
+	pending       *pendingLogins                        // where recent logins started, to explain a lost state cookie
+	introspects   *boundedMap[tokenKey, map[string]any] // active introspection answers
+	inactive      *boundedMap[tokenKey, error]          // inactive or expired answers, briefly
+	introspecting introspections                        // calls in flight and per second
+	userinfos     *boundedMap[tokenKey, map[string]any] // user info by access token
 }
 
 // New builds the plugin from its decK entry (a gateway.PluginFactory). It validates the whole
@@ -61,11 +64,27 @@ func New(p deck.Plugin, env gateway.PluginEnv) (gateway.Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Instance = instanceOf(p)
 	now := env.Now
 	if now == nil {
 		now = time.Now
 	}
 	return newPlugin(cfg, env, now)
+}
+
+// instanceOf names a plugin stably across config reloads (so sessions survive them): its decK
+// id when it has one, else where it is attached.
+func instanceOf(p deck.Plugin) string {
+	if p.ID != "" {
+		return "id:" + p.ID
+	}
+	return "service:" + p.Service + "\x00route:" + p.Route
+}
+
+// cookieBinding is what a cookie is bound to besides the secret: this plugin, its issuer and
+// its clients (the session stores a client by index into this list).
+func cookieBinding(cfg *Config, issuer string) string {
+	return strings.Join(append([]string{cfg.Instance, issuer}, cfg.ClientID...), "\x00")
 }
 
 func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugin, error) {
@@ -96,16 +115,17 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		log.Warn("openid-connect: session_secret is short; a cookie holder can guess it offline and forge sessions: use at least 32 random characters",
 			"length", len(secret), "issuer", cfg.Issuer)
 	}
-	authCodec, err := NewCodec(secret, "authorization")
+	discURL, issuer := normalizeIssuer(cfg.Issuer)
+	binding := cookieBinding(cfg, issuer)
+	authCodec, err := newBoundCodec(secret, "authorization", binding)
 	if err != nil {
 		return nil, err
 	}
-	sessCodec, err := NewCodec(secret, "session")
+	sessCodec, err := newBoundCodec(secret, "session", binding)
 	if err != nil {
 		return nil, err
 	}
 	hc := newHTTPClient(cfg.Timeout)
-	discURL, issuer := normalizeIssuer(cfg.Issuer)
 	reqs := configuredRequirements(cfg)
 	p := &plugin{
 		cfg: cfg, log: log, publish: publish, now: now, http: hc,
@@ -115,10 +135,11 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		used:        newExpiringSet(10000),
 		pending:     newPendingLogins(1000),
 		introspects: newBoundedMap[tokenKey, map[string]any](10000),
+		inactive:    newBoundedMap[tokenKey, error](10000),
 		userinfos:   newBoundedMap[tokenKey, map[string]any](10000),
 	}
 	p.disc = &discoverer{
-		url: discURL, issuer: issuer, client: hc, lifetime: cfg.RediscoveryLifetime, now: p.clock,
+		url: discURL, issuer: issuer, client: hc, log: log, lifetime: refetchGap(cfg.RediscoveryLifetime), now: p.clock,
 		overrides: Metadata{
 			AuthorizationEndpoint: cfg.AuthorizationEndpoint, TokenEndpoint: cfg.TokenEndpoint,
 			UserinfoEndpoint: cfg.UserinfoEndpoint, IntrospectionEndpoint: cfg.IntrospectionEndpoint,
@@ -126,11 +147,18 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		},
 	}
 	p.used.now, p.pending.now = p.clock, p.clock
-	p.keys = &jwks{uri: p.jwksURI, client: hc, minGap: cfg.RediscoveryLifetime, now: p.clock,
+	p.keys = &jwks{uri: p.jwksURI, client: hc, minGap: refetchGap(cfg.RediscoveryLifetime), now: p.clock,
 		rediscover: func(ctx context.Context) { p.disc.rediscover(ctx) }}
 	p.verifier = &verifier{
 		keys: p.keys, leeway: cfg.Leeway, now: p.clock, enableHS: cfg.EnableHSSignatures,
 		signatures: cfg.VerifySignature, claims: cfg.VerifyClaims, nonces: cfg.VerifyNonce,
+	}
+	if cfg.TokenEndpoint != "" && !sameOrigin(cfg.TokenEndpoint, issuer) {
+		log.Warn(tokenEndpointOriginWarning, "issuer", issuer, "token_endpoint", cfg.TokenEndpoint)
+	}
+	if cfg.AuthMethods[MethodBearer] && len(cfg.AudienceRequired) == 0 {
+		log.Warn("openid-connect: bearer is enabled without audience_required; any token the issuer signed, for any client or API, is accepted here: set audience_required to this API's audience",
+			"issuer", cfg.Issuer)
 	}
 	if !cfg.VerifySignature {
 		log.Warn("openid-connect: verify_signature is false; tokens are accepted without checking their signature")

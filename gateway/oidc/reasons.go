@@ -110,10 +110,14 @@ const (
 	ReasonTokenOpaque gateway.Reason = "token_opaque"
 	// ReasonIntrospectionFailed: the introspection endpoint refused or gave an unusable answer.
 	ReasonIntrospectionFailed gateway.Reason = "introspection_failed"
+	// ReasonIntrospectionLimited: more tokens needed introspection this second than the plugin allows.
+	ReasonIntrospectionLimited gateway.Reason = "introspection_limited"
 	// ReasonRequirementNotMet: scopes_required, audience_required or groups_required not satisfied.
 	ReasonRequirementNotMet gateway.Reason = "requirement_not_met"
 	// ReasonClaimsUnavailable: required claims cannot be checked (opaque token, no introspection).
 	ReasonClaimsUnavailable gateway.Reason = "claims_unavailable"
+	// ReasonIDTokenAsBearer: a bearer token is an ID token for one of our clients, not an access token.
+	ReasonIDTokenAsBearer gateway.Reason = "id_token_as_bearer"
 	// ReasonClientIDMissing: the plugin has no client_id, so it cannot start a login.
 	ReasonClientIDMissing gateway.Reason = "client_id_missing"
 
@@ -123,6 +127,8 @@ const (
 	ReasonDiscoveryFailed gateway.Reason = "discovery_failed"
 	// ReasonAuthorizationEndpointMissing: no authorization_endpoint, discovered or configured.
 	ReasonAuthorizationEndpointMissing gateway.Reason = "authorization_endpoint_missing"
+	// ReasonEndpointInsecure: discovery names a back-channel endpoint that is not https (issuer not on loopback).
+	ReasonEndpointInsecure gateway.Reason = "endpoint_insecure"
 	// ReasonJWKSFailed: the provider's signing keys could not be downloaded.
 	ReasonJWKSFailed gateway.Reason = "jwks_failed"
 	// ReasonIdPTimeout: a back-channel call to the provider timed out (takes precedence).
@@ -182,11 +188,14 @@ var Reasons = []gateway.ReasonInfo{
 	{Reason: ReasonTokenInactive, Meaning: "introspection says the token is not active", Fix: "Get a new token: it expired, was revoked or comes from another server."},
 	{Reason: ReasonTokenOpaque, Meaning: "an opaque bearer token, and introspection is not enabled", Fix: "Send a JWT access token, or enable introspection in auth_methods."},
 	{Reason: ReasonIntrospectionFailed, Meaning: "the introspection endpoint refused or answered unusably", Fix: "Let the client introspect tokens at the provider and check its credentials."},
+	{Reason: ReasonIntrospectionLimited, Meaning: "more unknown tokens needed introspection this second than the plugin allows", Fix: "Retry in a second; if real clients need more, use JWT access tokens (verified locally) or reuse tokens (active answers are cached). Unknown tokens from other web pages cannot spend the provider's rate limit."},
 	{Reason: ReasonRequirementNotMet, Meaning: "a *_required check (scopes, audience, groups) is not satisfied", Fix: "Grant the missing scope, audience or group at the provider, or relax the *_required setting (Okta: scopes_claim: [scp])."},
 	{Reason: ReasonClaimsUnavailable, Meaning: "required claims cannot be checked", Fix: "Use JWT access tokens or enable introspection so the required claims can be read."},
+	{Reason: ReasonIDTokenAsBearer, Meaning: "an ID token was sent as a bearer access token", Fix: "Send the access token (Authorization: Bearer <access_token>), not the ID token: an ID token proves a login to this client, it does not authorize API calls (Kong accepts it, oidclab does not)."},
 	{Reason: ReasonClientIDMissing, Meaning: "the plugin has no client_id", Fix: "Set config.client_id."},
 	{Reason: ReasonDiscoveryFailed, Meaning: "the discovery document could not be read", Fix: "Check config.issuer (the issuer URL, with or without /.well-known/openid-configuration) and that the provider is up and reachable from the gateway."},
 	{Reason: ReasonAuthorizationEndpointMissing, Meaning: "no authorization_endpoint, discovered or configured", Fix: "Fix config.issuer or set config.authorization_endpoint."},
+	{Reason: ReasonEndpointInsecure, Meaning: "the discovery document names a token, user info, introspection, revocation or JWKS endpoint that is not https", Fix: "Serve the provider's endpoints over https (plain http is accepted only when the issuer is on loopback), or set the endpoint in config if the document is wrong."},
 	{Reason: ReasonJWKSFailed, Meaning: "the provider's signing keys could not be downloaded", Fix: "Check that the provider's jwks_uri answers from the gateway's network."},
 	{Reason: ReasonIdPTimeout, Meaning: "a call to the identity provider timed out", Fix: "Check that the provider is reachable from the gateway, or raise config.timeout."},
 	{Reason: ReasonUserinfoFailed, Meaning: "user info could not be fetched", Fix: "Check the userinfo endpoint and the openid scope; the login goes on without user info."},
@@ -245,6 +254,8 @@ func tokenReason(err error, idToken bool) gateway.Reason {
 		return ReasonSignatureInvalid
 	case "at_hash":
 		return ReasonAtHashMismatch
+	case "id_token":
+		return ReasonIDTokenAsBearer
 	case "auth_time":
 		return ReasonAuthTooOld
 	}
@@ -334,6 +345,8 @@ func introspectionReason(err error) gateway.Reason {
 		return ReasonTokenInactive
 	case errors.Is(err, errIntrospectedExpired):
 		return ReasonTokenExpired
+	case errors.Is(err, errIntrospectionLimited):
+		return ReasonIntrospectionLimited
 	}
 	return ReasonIntrospectionFailed
 }
@@ -341,11 +354,14 @@ func introspectionReason(err error) gateway.Reason {
 // unexpectedReason names a failure answered with a 500.
 func unexpectedReason(err error) gateway.Reason {
 	var mismatch *IssuerMismatchError
+	var insecure *InsecureEndpointError
 	switch {
 	case errors.Is(err, ErrTimeout):
 		return ReasonIdPTimeout
 	case errors.As(err, &mismatch):
 		return ReasonIssuerMismatch
+	case errors.As(err, &insecure):
+		return ReasonEndpointInsecure
 	case errors.Is(err, ErrDiscovery):
 		return ReasonDiscoveryFailed
 	case errors.Is(err, errNoAuthorizationEndpoint):

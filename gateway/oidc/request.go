@@ -218,3 +218,11 @@ func (p *plugin) jwksURI(ctx context.Context) (string, error) {
 	}
 	return md.JWKSURI, nil
 }
+
+// proceed hands the request to the rest of the route. The plugin's cookies are its own (the
+// session carries an encrypted refresh token): whichever way the request came through, they
+// are taken out of the upstream's Cookie header.
+func (c *call) proceed(next http.Handler) {
+	stripCookies(c.r.Header, c.p.cfg.SessionCookie.Name, c.p.cfg.AuthorizationCookie.Name)
+	next.ServeHTTP(c.w, c.r)
+}

@@ -34,7 +34,7 @@ func (c *call) readSession() *sessionState {
 	}
 	var s sessionState
 	if err := c.p.sessCodec.Open(name, value, &s); err != nil {
-		c.sessionProblem = "the session cookie could not be decrypted (another session_secret, a restart without session_secret, or a chunk lost on the way)"
+		c.sessionProblem = "the session cookie could not be decrypted (another session_secret, a restart without session_secret, a chunk lost on the way, or a cookie another openid-connect plugin issued)"
 		return nil
 	}
 	cfg := c.p.cfg
@@ -140,9 +140,8 @@ func (c *call) serveSession(s *sessionState, next http.Handler) {
 		s.Used = now.Unix()
 		c.writeSession(s)
 	}
-	stripCookies(c.r.Header, cfg.SessionCookie.Name)
 	c.setUpstreamHeaders(&s.Tokens, accessClaims, idClaims)
-	next.ServeHTTP(c.w, c.r)
+	c.proceed(next)
 }
 
 // refreshSession runs the refresh_token grant and updates s; the ID token, when a new one comes

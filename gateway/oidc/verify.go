@@ -2,10 +2,14 @@ package oidc
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,19 +61,20 @@ type idTokenWant struct {
 // rate-limited key set), iss, aud and exp; then the checks go-oidc leaves to the caller.
 func (v *verifier) verifyIDToken(ctx context.Context, raw string, want idTokenWant) (map[string]any, error) {
 	algs := allowedAlgs(want.algs, v.enableHS)
-	if _, err := parseJWS(raw, algs); err != nil {
+	jws, err := parseJWS(raw, algs)
+	if err != nil {
 		return nil, classify(err)
 	}
 	now := v.now()
 	cfg := &gooidc.Config{
-		ClientID:                   want.client.ID,
-		SupportedSigningAlgs:       algStrings(algs),
-		SkipClientIDCheck:          !v.claims,
-		SkipExpiryCheck:            !v.claims,
+		ClientID:             want.client.ID,
+		SupportedSigningAlgs: algStrings(algs),
+		SkipClientIDCheck:    !v.claims,
+		// go-oidc's exp check has no leeway and its nbf check a fixed 5 minutes: shifting its
+		// clock by our leeway would make nbf stricter than configured. exp and nbf are ours.
+		SkipExpiryCheck:            true,
 		SkipIssuerCheck:            !v.claims,
 		InsecureSkipSignatureCheck: !v.signatures,
-		// go-oidc has no leeway on exp: shift its clock back by ours.
-		Now: func() time.Time { return now.Add(-v.leeway) },
 	}
 	ks := sigVerifier{keys: v.keys, algs: algs}
 	if v.enableHS && want.client.Secret != "" {
@@ -84,12 +89,15 @@ func (v *verifier) verifyIDToken(ctx context.Context, raw string, want idTokenWa
 		return nil, tokenErr("format", "id token claims: %v", err)
 	}
 	if v.claims {
+		if err := v.checkExpiry(claims, now); err != nil {
+			return nil, err
+		}
 		if err := v.checkIDClaims(claims, want, now); err != nil {
 			return nil, err
 		}
 	}
 	if want.accessToken != "" && tok.AccessTokenHash != "" {
-		if err := tok.VerifyAccessToken(want.accessToken); err != nil {
+		if !atHashMatches(jws.Signatures[0].Header.Algorithm, tok.AccessTokenHash, want.accessToken) {
 			return nil, tokenErr("at_hash", "the id token's at_hash does not match the access token")
 		}
 	}
@@ -140,17 +148,19 @@ func (v *verifier) checkIDClaims(claims map[string]any, want idTokenWant, now ti
 }
 
 // verifyAccessJWT checks a JWT access token (bearer): signature with asymmetric algorithms
-// only, iss, exp, nbf, iat with leeway. The audience is left to audience_required, as in Kong.
-func (v *verifier) verifyAccessJWT(ctx context.Context, raw, issuer string, advertised []string) (map[string]any, error) {
+// only, iss, exp, nbf, iat with leeway, and that it is not one of our clients' ID tokens. The
+// audience is left to audience_required, as in Kong.
+func (v *verifier) verifyAccessJWT(ctx context.Context, raw, issuer string, advertised, clientIDs []string) (map[string]any, error) {
 	algs := allowedAlgs(advertised, false)
-	if _, err := parseJWS(raw, algs); err != nil {
+	jws, err := parseJWS(raw, algs)
+	if err != nil {
 		return nil, classify(err)
 	}
 	now := v.now()
 	cfg := &gooidc.Config{
 		SkipClientIDCheck:    true,
 		SupportedSigningAlgs: algStrings(algs),
-		Now:                  func() time.Time { return now.Add(-v.leeway) },
+		SkipExpiryCheck:      true, // ours, with leeway (see verifyIDToken)
 	}
 	tok, err := gooidc.NewVerifier(issuer, sigVerifier{keys: v.keys, algs: algs}, cfg).Verify(ctx, raw)
 	if err != nil {
@@ -160,6 +170,9 @@ func (v *verifier) verifyAccessJWT(ctx context.Context, raw, issuer string, adve
 	if err := tok.Claims(&claims); err != nil {
 		return nil, tokenErr("format", "access token claims: %v", err)
 	}
+	if err := v.checkExpiry(claims, now); err != nil {
+		return nil, err
+	}
 	for _, c := range []string{"iat", "nbf"} {
 		if n, ok := numClaim(claims, c); ok {
 			if t := unixTime(n); t.After(now.Add(v.leeway)) {
@@ -167,7 +180,68 @@ func (v *verifier) verifyAccessJWT(ctx context.Context, raw, issuer string, adve
 			}
 		}
 	}
+	if isIDToken(jws.Signatures[0].Header, claims, clientIDs) {
+		return nil, tokenErr("id_token", "the bearer token is an ID token issued to this client, not an access token")
+	}
 	return claims, nil
+}
+
+// isIDToken tells an ID token sent as a bearer token: one typed as such, or one whose audience
+// is one of our clients and that carries what only ID tokens carry (nonce, at_hash). Kong
+// accepts them, but an ID token proves a login to the client; anyone the user logged in to an
+// app with (the app's front end, a log) would hold an API credential.
+func isIDToken(h jose.Header, claims map[string]any, clientIDs []string) bool {
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "" {
+		t := strings.TrimPrefix(strings.ToLower(typ), "application/")
+		if t == "id_token+jwt" || t == "id-token+jwt" {
+			return true
+		}
+	}
+	_, nonce := claims["nonce"]
+	_, atHash := claims["at_hash"]
+	if !nonce && !atHash {
+		return false
+	}
+	for _, a := range audiences(claims["aud"]) {
+		if slices.Contains(clientIDs, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// atHashMatches applies OIDC Core 3.1.3.8: the left half of the access token's hash, with the
+// hash of the ID token's alg. go-oidc's own check knows no HS* algorithms, so a valid HS256 ID
+// token (enable_hs_signatures) would always fail it.
+func atHashMatches(alg, atHash, accessToken string) bool {
+	var sum []byte
+	switch {
+	case strings.HasSuffix(alg, "256"):
+		s := sha256.Sum256([]byte(accessToken))
+		sum = s[:]
+	case strings.HasSuffix(alg, "384"):
+		s := sha512.Sum384([]byte(accessToken))
+		sum = s[:]
+	case strings.HasSuffix(alg, "512"), alg == "EdDSA":
+		s := sha512.Sum512([]byte(accessToken))
+		sum = s[:]
+	default:
+		return false
+	}
+	want := base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+	return subtle.ConstantTimeCompare([]byte(want), []byte(atHash)) == 1
+}
+
+// checkExpiry requires exp (as go-oidc does) and applies it with leeway.
+func (v *verifier) checkExpiry(claims map[string]any, now time.Time) error {
+	exp, ok := numClaim(claims, "exp")
+	if !ok {
+		return tokenErr("exp", "the token has no exp claim")
+	}
+	if t := unixTime(exp); t.Before(now.Add(-v.leeway)) {
+		return &TokenError{Check: "exp", Err: fmt.Errorf("the token expired at %s", t.UTC().Format(time.RFC3339)), Skew: t.Sub(now)}
+	}
+	return nil
 }
 
 // classify maps go-oidc and key set errors onto TokenError checks.

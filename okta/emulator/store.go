@@ -12,6 +12,11 @@ import (
 // expired entries are swept first.
 const maxEntries = 100_000
 
+// maxTxPerClient bounds one client's pending logins. /v1/authorize needs no credentials, so
+// anyone can start logins; a flood evicts the flooded client's oldest pending logins, never
+// another client's.
+const maxTxPerClient = 1000
+
 var errStoreFull = errors.New("too many pending entries; try again later")
 
 // authRequest is a validated authorization request, kept through the login.
@@ -88,8 +93,13 @@ type session struct {
 // store keeps codes, refresh tokens, sessions and login transactions. Secrets are keyed by their
 // SHA-256, so the tables never hold a usable code, token or cookie value.
 type store struct {
-	mu       sync.Mutex
-	txs      map[string]*loginTx
+	mu  sync.Mutex
+	txs map[string]*loginTx
+	// txOrder lists each client's pending logins oldest first: they all live loginTxLifetime,
+	// so that is expiry order, and eviction looks at the front only. Entries of logins that
+	// completed meanwhile stay until they reach the front; txCount counts the live ones.
+	txOrder  map[string][]txRef
+	txCount  map[string]int
 	codes    map[string]*authCode
 	refresh  map[string]*refreshGrant
 	sessions map[string]*session
@@ -100,6 +110,8 @@ type store struct {
 func newStore() store {
 	return store{
 		txs:      map[string]*loginTx{},
+		txOrder:  map[string][]txRef{},
+		txCount:  map[string]int{},
 		codes:    map[string]*authCode{},
 		refresh:  map[string]*refreshGrant{},
 		sessions: map[string]*session{},
@@ -126,14 +138,52 @@ func room[V any](m map[string]V, now time.Time, expiry func(V) time.Time) bool {
 	return len(m) < maxEntries
 }
 
+type txRef struct {
+	key     string
+	tx      *loginTx // to tell the entry from a later one under the same key
+	expires time.Time
+}
+
 func (st *store) putTx(id string, tx *loginTx, now time.Time) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if !room(st.txs, now, func(t *loginTx) time.Time { return t.Expires }) {
+	client := tx.Req.ClientID
+	q := st.txOrder[client]
+	for len(q) > 0 && (now.After(q[0].expires) || st.txCount[client] >= maxTxPerClient || st.txs[q[0].key] != q[0].tx) {
+		st.dropTxLocked(q[0])
+		q = q[1:]
+	}
+	if len(st.txs) >= maxEntries {
+		st.txOrder[client] = q
 		return errStoreFull
 	}
-	st.txs[hashKey(id)] = tx
+	k := hashKey(id)
+	if prev, ok := st.txs[k]; ok {
+		st.txCount[prev.Req.ClientID]--
+	}
+	st.txs[k] = tx
+	st.txCount[client]++
+	st.txOrder[client] = append(q, txRef{key: k, tx: tx, expires: tx.Expires})
 	return nil
+}
+
+// dropTxLocked removes the login ref names, unless it already completed or was replaced.
+func (st *store) dropTxLocked(ref txRef) {
+	if st.txs[ref.key] == ref.tx {
+		delete(st.txs, ref.key)
+		st.txCount[ref.tx.Req.ClientID]--
+	}
+}
+
+// deleteTxLocked removes a pending login by key (completed or failed too often); its entry in
+// txOrder goes when it reaches the front.
+func (st *store) deleteTxLocked(k string) bool {
+	t, ok := st.txs[k]
+	if ok {
+		delete(st.txs, k)
+		st.txCount[t.Req.ClientID]--
+	}
+	return ok
 }
 
 // tx returns a live transaction (a copy).
@@ -158,7 +208,7 @@ func (st *store) failTx(id string, max int) int {
 	}
 	t.Attempts++
 	if t.Attempts >= max {
-		delete(st.txs, k)
+		st.deleteTxLocked(k)
 		return 0
 	}
 	return max - t.Attempts
@@ -168,10 +218,7 @@ func (st *store) failTx(id string, max int) int {
 func (st *store) takeTx(id string) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	k := hashKey(id)
-	_, ok := st.txs[k]
-	delete(st.txs, k)
-	return ok
+	return st.deleteTxLocked(hashKey(id))
 }
 
 func (st *store) putCode(code string, c *authCode, now time.Time) error {

@@ -47,6 +47,8 @@ type Forge struct {
 	CorruptSignature bool
 	// AccessToken edits the access token claims (JWT access tokens).
 	AccessToken func(claims map[string]any)
+	// Typ overrides the header typ ("" keeps "JWT").
+	Typ string
 }
 
 // Provider is the hostile OP. Its fields are safe to change between requests through the
@@ -505,6 +507,9 @@ func (p *Provider) signLocked(claims map[string]any, f Forge) string {
 		alg = "RS256"
 	}
 	hdr := map[string]any{"alg": alg, "typ": "JWT", "kid": p.kid}
+	if f.Typ != "" {
+		hdr["typ"] = f.Typ
+	}
 	switch f.Kid {
 	case "":
 	case "-":
