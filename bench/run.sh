@@ -20,6 +20,12 @@
 #   bench/run.sh                          # defaults below; about 2.5 minutes
 #   ROUNDS=3 DURATION=5s LOGINS=100 LOGIN_ROUNDS=2 bench/run.sh
 #   SIDES="plain oidclab" SKIP_LOGINS=1 SKIP_STARTUP=1 ROUNDS=6 bench/run.sh   # a subset
+#   OIDCLAB_BEFORE=/path/to/old/oidclab bench/run.sh   # also an older build, in the same run
+#
+# Each cookie-based side logs in again right before each of its rounds, as a browser that
+# stores the cookies it is given: a session cookie replayed for more than a minute makes
+# oidclab re-issue it on every request (the idle-timeout touch, once a minute per browser).
+# The plain proxy gets the same Cookie header as oidclab (the same request).
 #
 # Everything listens on loopback ports 18000-18600. Every wrk run is bounded by DURATION.
 set -euo pipefail
@@ -86,7 +92,7 @@ YAML
 "$work/upstream" -listen "127.0.0.1:${UP_PORT}" & pids+=($!)
 "$work/oidclab" idp --listen "127.0.0.1:${IDP_PORT}" --client-id bench --client-secret "$client_secret" \
 	--redirect-uri "http://127.0.0.1:${GW_PORT}/anything" --redirect-uri "http://127.0.0.1:${GWLOG_PORT}/anything" \
-	--redirect-uri "http://127.0.0.1:${O2P_PORT}/oauth2/callback" >/dev/null 2>&1 &
+	--redirect-uri "http://127.0.0.1:${O2P_PORT}/oauth2/callback" --redirect-uri "http://127.0.0.1:18020/anything" >/dev/null 2>&1 &
 idp_pid=$!
 pids+=($idp_pid)
 "$work/plainproxy" -listen "127.0.0.1:${PLAIN_PORT}" -target "http://127.0.0.1:${UP_PORT}" 2>/dev/null &
@@ -101,6 +107,13 @@ DECK_REDIRECT_URI="http://127.0.0.1:${GWLOG_PORT}/anything" "$work/oidclab" up -
 	--listen "127.0.0.1:${GWLOG_PORT}" >/dev/null 2>&1 &
 gwlog_pid=$!
 pids+=($gwlog_pid)
+BEFORE_PORT=18020
+if [[ -n ${OIDCLAB_BEFORE:-} ]]; then
+	DECK_REDIRECT_URI="http://127.0.0.1:${BEFORE_PORT}/anything" "$OIDCLAB_BEFORE" up -c "$work/kong.yaml" --idp none --tunnel none --admin-listen off \
+		--listen "127.0.0.1:${BEFORE_PORT}" --json --log-level warn >/dev/null 2>&1 &
+	before_pid=$!
+	pids+=($before_pid)
+fi
 if [[ -n $O2P ]]; then
 	OAUTH2_PROXY_CLIENT_SECRET="$client_secret" OAUTH2_PROXY_COOKIE_SECRET="$(rnd 32)" "$O2P" \
 		--http-address="127.0.0.1:${O2P_PORT}" --upstream="http://127.0.0.1:${UP_PORT}/" \
@@ -125,12 +138,15 @@ wait_for "http://127.0.0.1:${PLAIN_PORT}/anything"
 wait_for "http://127.0.0.1:${GW_PORT}/anything"
 wait_for "http://127.0.0.1:${GWLOG_PORT}/anything"
 [[ -n $O2P ]] && wait_for "http://127.0.0.1:${O2P_PORT}/ping"
+[[ -n ${OIDCLAB_BEFORE:-} ]] && wait_for "http://127.0.0.1:${BEFORE_PORT}/anything"
 
-# One login per relying party; the Cookie header goes to a 0600 file, never to the terminal.
-"$work/login" -url "http://127.0.0.1:${GW_PORT}/anything" -cookie-out "$work/gw.cookie"
-"$work/login" -url "http://127.0.0.1:${GWLOG_PORT}/anything" -cookie-out "$work/gwlog.cookie"
-[[ -n $O2P ]] && "$work/login" -url "http://127.0.0.1:${O2P_PORT}/anything" -cookie-out "$work/o2p.cookie"
-: >"$work/plain.cookie" # the plain proxy gets no cookie: it checks nothing
+# login SIDE: a fresh login; the Cookie header goes to a 0600 file, never to the terminal.
+login() {
+	case $1 in
+	plain) login oidclab && cp "$work/oidclab.cookie" "$work/plain.cookie" ;; # the same request as oidclab's
+	*) "$work/login" -url "http://127.0.0.1:${PORT[$1]}/anything" -cookie-out "$work/$1.cookie" ;;
+	esac
+}
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
@@ -138,8 +154,10 @@ TICK=$(getconf CLK_TCK)
 declare -A PORT PID NAME
 PORT[plain]=$PLAIN_PORT PID[plain]=$plain_pid NAME[plain]="httputil.ReverseProxy"
 PORT[oidclab]=$GW_PORT PID[oidclab]=$gw_pid NAME[oidclab]="oidclab (no access log)"
+[[ -n ${OIDCLAB_BEFORE:-} ]] && PORT[before]=$BEFORE_PORT PID[before]=$before_pid NAME[before]="oidclab before (no access log)"
 PORT[oidclablog]=$GWLOG_PORT PID[oidclablog]=$gwlog_pid NAME[oidclablog]="oidclab (access log on)"
 sides=(plain oidclab oidclablog)
+[[ -n ${OIDCLAB_BEFORE:-} ]] && sides+=(before)
 if [[ -n $O2P ]]; then PORT[o2p]=$O2P_PORT PID[o2p]=$o2p_pid NAME[o2p]="oauth2-proxy v7.15.6"; sides+=(o2p); fi
 # SIDES="plain oidclab" measures a subset (while profiling); the ratios need their sides.
 [[ -n ${SIDES:-} ]] && read -r -a sides <<<"$SIDES"
@@ -147,7 +165,8 @@ if [[ -n $O2P ]]; then PORT[o2p]=$O2P_PORT PID[o2p]=$o2p_pid NAME[o2p]="oauth2-p
 # run SIDE DURATION -> "rps p50 p99 requests cpu_ticks non2xx"
 run() {
 	local side=$1 out hdr=() before after
-	[[ -s $work/$side.cookie ]] && hdr=(-H "$(cat "$work/$side.cookie")")
+	login "$side" # a fresh session, as a browser has (see the top)
+	hdr=(-H "$(cat "$work/$side.cookie")")
 	before=$(cpu_ticks "${PID[$side]}")
 	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$2" --latency "${hdr[@]}" "http://127.0.0.1:${PORT[$side]}/anything")
 	after=$(cpu_ticks "${PID[$side]}")
@@ -187,6 +206,7 @@ printf '%s\n' "${results[@]}" | awk '
 		printf "| ratio (means of the rounds) | requests/s | CPU per request |\n|---|---|---|\n"
 		printf "| oidclab / plain proxy (target >= 0.90) | **%.2f** | %.2f |\n", rps["oidclab"] / rps["plain"], cpu["oidclab"] / cpu["plain"]
 		printf "| oidclab with access log / plain proxy | %.2f | %.2f |\n", rps["oidclablog"] / rps["plain"], cpu["oidclablog"] / cpu["plain"]
+		if (n["before"]) printf "| oidclab before / plain proxy | %.2f | %.2f |\n", rps["before"] / rps["plain"], cpu["before"] / cpu["plain"]
 		if (n["o2p"]) printf "| oidclab / oauth2-proxy (target >= 3) | **%.2f** | %.2f |\n", rps["oidclab"] / rps["o2p"], cpu["oidclab"] / cpu["o2p"]
 	}'
 
@@ -200,6 +220,7 @@ echo "| round | relying party | logins/s | RP CPU ms/login | IdP CPU ms/login |"
 echo "|---|---|---|---|---|"
 login_sides=(oidclab)
 [[ -n $O2P ]] && login_sides+=(o2p)
+[[ -n ${OIDCLAB_BEFORE:-} ]] && login_sides+=(before)
 lresults=()
 for ((i = 0; i < LOGIN_ROUNDS; i++)); do
 	n=${#login_sides[@]}
@@ -221,6 +242,7 @@ if [[ -n $O2P ]]; then
 			printf "| ratio (means of the rounds) | value |\n|---|---|\n"
 			printf "| oidclab / oauth2-proxy logins/s (target >= 1) | **%.2f** |\n", lps["oidclab"] / lps["o2p"]
 			printf "| oidclab / oauth2-proxy RP CPU per login (target <= 0.5) | **%.2f** |\n", cpu["oidclab"] / cpu["o2p"]
+			if (cpu["before"]) printf "| oidclab before / oauth2-proxy RP CPU per login | %.2f |\n", cpu["before"] / cpu["o2p"]
 		}'
 fi
 
@@ -245,3 +267,12 @@ echo '```'
 "$work/startup" -url "http://127.0.0.1:${START_PORT}/anything" -n "$STARTUPS" -- "$work/oidclab" up \
 	--listen "127.0.0.1:${START_PORT}" --idp-listen "127.0.0.1:${START_IDP_PORT}" --admin-listen off --tunnel none
 echo '```'
+if [[ -n ${OIDCLAB_BEFORE:-} ]]; then
+	echo
+	echo "The older build (OIDCLAB_BEFORE), right after:"
+	echo
+	echo '```'
+	"$work/startup" -url "http://127.0.0.1:${START_PORT}/anything" -n "$STARTUPS" -- "$OIDCLAB_BEFORE" up \
+		--listen "127.0.0.1:${START_PORT}" --idp-listen "127.0.0.1:${START_IDP_PORT}" --admin-listen off --tunnel none
+	echo '```'
+fi
