@@ -109,16 +109,28 @@ func (c *Codec) Seal(name string, v any) (string, error) {
 }
 
 // Open decrypts value sealed for name into v. Any failure is ErrCookieInvalid (wrapped).
+// v's decoder (UnmarshalBinary or JSON) must copy what it keeps: the plaintext it is given is
+// reused after Open returns.
 func (c *Codec) Open(name, value string, v any) error {
 	if len(value) == 0 || len(value) > maxCookieValue {
 		return ErrCookieInvalid
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(value)
-	if err != nil || len(raw) < c.aead.NonceSize()+c.aead.Overhead()+1 {
+	// The session cookie is opened on every request: decode into a pooled buffer and decrypt
+	// in place, so the only allocations left are the decoded values themselves. Every decoder
+	// below copies what it keeps (strings, json), so nothing points into the buffer after Put.
+	bufp := openBuffers.Get().(*[]byte)
+	defer openBuffers.Put(bufp)
+	need := base64.RawURLEncoding.DecodedLen(len(value))
+	if cap(*bufp) < need {
+		*bufp = make([]byte, need)
+	}
+	raw := (*bufp)[:need]
+	n, err := base64.RawURLEncoding.Decode(raw, []byte(value))
+	if err != nil || n < c.aead.NonceSize()+c.aead.Overhead()+1 {
 		return ErrCookieInvalid
 	}
 	ns := c.aead.NonceSize()
-	body, err := c.aead.Open(nil, raw[:ns], raw[ns:], []byte(name))
+	body, err := c.aead.Open(raw[ns:ns], raw[:ns], raw[ns:n], []byte(name))
 	if err != nil || len(body) == 0 {
 		return ErrCookieInvalid
 	}
@@ -146,6 +158,10 @@ func (c *Codec) Open(name, value string, v any) error {
 	}
 	return nil
 }
+
+// openBuffers hold decoded cookie values while Open decrypts them (at most maxCookieValue
+// base64 characters, so about 27 KB each).
+var openBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // inflaters are reused: a flate reader allocates ~40 KB, and the session cookie is opened on
 // every request.

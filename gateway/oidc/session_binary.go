@@ -41,15 +41,22 @@ func (s *sessionState) UnmarshalBinary(b []byte) error {
 		}
 		ints[i], b = v, b[n:]
 	}
+	// One copy of the string section, sliced: the session is decoded on every request, and
+	// six small allocations cost more than keeping the length prefixes alive with the tokens.
+	// (The copy also keeps b, which the codec reuses, from being referenced.)
+	all := string(b)
 	var strs [6]string
+	off := 0
 	for i := range strs {
-		l, n := binary.Uvarint(b)
-		if n <= 0 || l > uint64(len(b)-n) {
+		l, n := binary.Uvarint(b[off:])
+		if n <= 0 || l > uint64(len(b)-off-n) {
 			return errSessionFormat
 		}
-		strs[i], b = string(b[n:n+int(l)]), b[n+int(l):]
+		start := off + n
+		off = start + int(l)
+		strs[i] = all[start:off]
 	}
-	if len(b) != 0 || ints[0] < 0 || ints[0] > 1<<16 {
+	if off != len(b) || ints[0] < 0 || ints[0] > 1<<16 {
 		return errSessionFormat
 	}
 	*s = sessionState{

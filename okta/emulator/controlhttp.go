@@ -47,7 +47,12 @@ func (s *Server) controlHandler() http.Handler {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"kid": s.keys.active().kid})
+		k, err := s.keys.active()
+		if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"kid": k.kid})
 	})
 	mux.HandleFunc("PUT /_emulator/faults/{endpoint}", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {

@@ -20,7 +20,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); SetClockOffset shifts it further.
 	Now func() time.Time
-	// SigningKey is the first RS256 key; nil generates one (tests share one to start faster).
+	// SigningKey is the first RS256 key; nil generates one in the background (requests that
+	// need it, such as token and JWKS requests, wait for it; tests share one to start faster).
 	SigningKey *rsa.PrivateKey
 	// BaseURL is the externally visible origin (e.g. a tunnel URL). Start sets it from the bound
 	// address when empty; Handler without it derives it from each request's Host.
@@ -93,7 +94,9 @@ func New(cfg Config, opts Options) (*Server, error) {
 	for _, o := range cfg.TrustedOrigins {
 		s.trusted = append(s.trusted, strings.ToLower(strings.TrimRight(o, "/")))
 	}
-	if err := s.keys.rotate(opts.SigningKey); err != nil {
+	if opts.SigningKey == nil {
+		s.keys.generateFirst()
+	} else if err := s.keys.rotate(opts.SigningKey); err != nil {
 		return nil, err
 	}
 	for _, u := range cfg.Users {
