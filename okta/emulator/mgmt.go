@@ -863,9 +863,13 @@ func (s *Server) serverJSON(base string, as *AuthServer) apiServer {
 		status = "INACTIVE"
 	}
 	t := apiTime(s.mgmt.createdAt(as.ID))
+	kid := "" // a key that failed to generate has no id; token requests report that failure
+	if k, err := s.keys.active(); err == nil {
+		kid = k.kid
+	}
 	return apiServer{ID: as.ID, Name: as.Name, Description: as.Description, Audiences: nonNil(slices.Clone(as.Audiences)),
 		Issuer: base + "/oauth2/" + as.ID, IssuerMode: "ORG_URL", Status: status, Created: t, LastUpdated: t,
-		Credentials: map[string]any{"signing": map[string]string{"rotationMode": "AUTO", "kid": s.keys.active().kid}},
+		Credentials: map[string]any{"signing": map[string]string{"rotationMode": "AUTO", "kid": kid}},
 		Default:     as.ID == DefaultAuthServerID,
 		Links:       map[string]any{"self": map[string]string{"href": base + "/api/v1/authorizationServers/" + as.ID}}}
 }
