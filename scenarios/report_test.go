@@ -195,3 +195,22 @@ func asStrings(v any) []string {
 	}
 	return out
 }
+
+// Text from a page, an IdP or a file never reaches the terminal with its control characters.
+func TestTextReportIsTerminalSafe(t *testing.T) {
+	rep := &scenarios.Report{Failed: 1, Browser: "http", Scenarios: []scenarios.Result{{
+		Name: "x", Description: "d\x1b]0;title\x07", Error: "step 1: page said \x1b[2J",
+		Steps:     []scenarios.StepResult{{Index: 1, Kind: "login", Error: "\x1b[31mred"}},
+		Diagnosis: []string{"hop 1 \u202egnp.exe"},
+	}}}
+	var b bytes.Buffer
+	if err := scenarios.WriteText(&b, rep, scenarios.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(b.String(), "\x1b\x07\u202e") {
+		t.Errorf("control characters reached the report: %q", b.String())
+	}
+	if !strings.Contains(b.String(), `\x1b]0;title\x07`) {
+		t.Errorf("escaped text missing: %q", b.String())
+	}
+}

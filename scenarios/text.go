@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/oidclab/oidclab/lab"
 )
 
 // TextOptions tune the text report.
@@ -25,11 +27,11 @@ func WriteText(w io.Writer, rep *Report, opts TextOptions) error {
 		}
 		fmt.Fprintf(&b, "%s %s  %s", mark, r.Name, round(r.Duration))
 		if r.Description != "" {
-			fmt.Fprintf(&b, "  %s", r.Description)
+			fmt.Fprintf(&b, "  %s", lab.Clean(r.Description))
 		}
 		b.WriteString("\n")
 		if r.Error != "" {
-			fmt.Fprintf(&b, "    %s\n", r.Error)
+			fmt.Fprintf(&b, "    %s\n", lab.Clean(r.Error))
 		}
 		if !r.Passed || opts.Trace {
 			writeDetail(&b, r)
@@ -55,16 +57,16 @@ func writeDetail(b *strings.Builder, r Result) {
 			fmt.Fprintf(b, " status %d", s.Status)
 		}
 		if s.Error != "" {
-			fmt.Fprintf(b, "  %s", s.Error)
+			fmt.Fprintf(b, "  %s", lab.Clean(s.Error))
 		}
 		b.WriteString("\n")
 	}
 	if len(r.Trace) > 0 {
 		b.WriteString("    browser trace:\n")
 		for i, h := range r.Trace {
-			fmt.Fprintf(b, "      %2d. [step %d] %s %s → %d", i+1, h.Step, h.Method, h.URL, h.Status)
+			fmt.Fprintf(b, "      %2d. [step %d] %s %s → %d", i+1, h.Step, lab.Clean(h.Method), lab.Clean(h.URL), h.Status)
 			if h.Note != "" {
-				fmt.Fprintf(b, " (%s)", h.Note)
+				fmt.Fprintf(b, " (%s)", lab.Clean(h.Note))
 			}
 			b.WriteString("\n")
 			for _, part := range []struct {
@@ -72,7 +74,7 @@ func writeDetail(b *strings.Builder, r Result) {
 				list  []string
 			}{{"sent", h.CookiesSent}, {"set", h.CookiesSet}, {"withheld", h.CookiesNotSent}, {"refused", h.CookiesRejected}, {"form", h.FormFields}} {
 				if len(part.list) > 0 {
-					fmt.Fprintf(b, "          %s: %s\n", part.label, strings.Join(part.list, "; "))
+					fmt.Fprintf(b, "          %s: %s\n", part.label, lab.Clean(strings.Join(part.list, "; ")))
 				}
 			}
 		}
@@ -90,7 +92,7 @@ func writeDetail(b *strings.Builder, r Result) {
 			if c.SameSite != "" {
 				attrs = append(attrs, "SameSite="+c.SameSite)
 			}
-			fmt.Fprintf(b, "      %s  %s%s  %d bytes  %s\n", c.Name, c.Domain, c.Path, c.Size, strings.Join(attrs, " "))
+			fmt.Fprintf(b, "      %s  %s%s  %d bytes  %s\n", lab.Clean(c.Name), lab.Clean(c.Domain), lab.Clean(c.Path), c.Size, strings.Join(attrs, " "))
 		}
 	}
 	if len(r.Hops) > 0 {
@@ -105,7 +107,7 @@ func writeDetail(b *strings.Builder, r Result) {
 	if len(r.Diagnosis) > 0 {
 		b.WriteString("    diagnosis:\n")
 		for _, d := range r.Diagnosis {
-			fmt.Fprintf(b, "      - %s\n", d)
+			fmt.Fprintf(b, "      - %s\n", lab.Clean(d))
 		}
 	}
 }
