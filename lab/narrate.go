@@ -84,7 +84,7 @@ func (n *Narrator) Narrate(e gateway.Event) (Hop, bool) {
 	h := Hop{
 		Time: e.Time, Kind: e.Kind, RequestID: e.RequestID, Method: e.Method, Path: Clean(e.Path),
 		Status: e.Status, AnsweredBy: e.AnsweredBy, Reason: e.Reason,
-		Message: Clean(e.Message), Explain: cleanText(e.Explain), Attrs: e.Attrs,
+		Message: Clean(e.Message), Explain: CleanText(e.Explain), Attrs: e.Attrs,
 	}
 	if e.Kind == gateway.EventRequestFinished {
 		plugin := n.pluginAnswered[e.RequestID] || e.AnsweredBy == gateway.AnsweredByPlugin
@@ -186,8 +186,8 @@ func Clean(s string) string {
 	return b.String()
 }
 
-// cleanText is Clean for multi-line explanations: the line breaks stay.
-func cleanText(s string) string {
+// CleanText is Clean for multi-line text (explanations, error lists): the line breaks stay.
+func CleanText(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		lines[i] = Clean(l)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oidclab/oidclab/kong"
+	"github.com/oidclab/oidclab/lab"
 )
 
 func newKongCmd(io *ioStreams) *cobra.Command {
@@ -138,7 +139,7 @@ func printPlan(w io.Writer, adminURL string, p *kong.Plan, dryRun bool) {
 		case kong.Update:
 			fmt.Fprintf(w, "  ~ %s\n", ch.Label())
 			for _, f := range ch.Fields {
-				fmt.Fprintf(w, "      %s\n", f)
+				fmt.Fprintf(w, "      %s\n", lab.Clean(fmt.Sprint(f)))
 			}
 		case kong.Unchanged:
 			fmt.Fprintf(w, "  = %s\n", ch.Label())

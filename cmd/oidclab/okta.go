@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oidclab/oidclab/lab"
 	"github.com/oidclab/oidclab/lab/tutorial"
 	"github.com/oidclab/oidclab/okta"
 )
@@ -419,9 +420,9 @@ func oktaDoctorRun(ctx context.Context, opts *oktaDoctorOptions) error {
 			if !ch.OK {
 				mark = "FAIL"
 			}
-			fmt.Fprintf(w, "%s %-20s %s\n", mark, ch.Name, ch.Detail)
+			fmt.Fprintf(w, "%s %-20s %s\n", mark, ch.Name, lab.Clean(ch.Detail))
 			if ch.Fix != "" {
-				fmt.Fprintf(w, "     %-20s fix: %s\n", "", ch.Fix)
+				fmt.Fprintf(w, "     %-20s fix: %s\n", "", lab.Clean(ch.Fix))
 			}
 		}
 	}

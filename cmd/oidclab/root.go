@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/oidclab/oidclab/lab"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -156,7 +158,9 @@ func run(args []string, io *ioStreams) int {
 func runContext(ctx context.Context, args []string, io *ioStreams) int {
 	err := execute(ctx, newRootCmd(io), args)
 	if err != nil && !errors.Is(err, errSilent) {
-		fmt.Fprintln(io.ErrOut, "oidclab: "+err.Error())
+		// Errors quote servers (Okta, Kong, an IdP) and files: no control character reaches
+		// the terminal.
+		fmt.Fprintln(io.ErrOut, "oidclab: "+lab.CleanText(err.Error()))
 	}
 	return int(exitCodeFor(err))
 }

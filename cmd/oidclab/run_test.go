@@ -124,3 +124,12 @@ func TestMainCommandWithoutATerminal(t *testing.T) {
 		t.Errorf("report:\n%s", out)
 	}
 }
+
+// Errors quote files and servers; none reaches the terminal with its control characters.
+func TestErrorsAreTerminalSafe(t *testing.T) {
+	io, _, _, errOut := testIOStreams()
+	runContext(context.Background(), []string{"up", "-c", "no-such-\x1b]0;title\x07.yaml"}, io)
+	if strings.ContainsAny(errOut.String(), "\x1b\x07") || !strings.Contains(errOut.String(), `no-such-\x1b]0;title\x07.yaml`) {
+		t.Errorf("stderr: %q", errOut.String())
+	}
+}
