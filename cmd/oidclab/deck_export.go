@@ -22,27 +22,55 @@ import (
 const envAdminToken = "KONG_ADMIN_TOKEN"
 
 func newDeckCmd(io *ioStreams) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "deck <command>",
-		Short: "Work with decK files: export the validated configuration for Kong",
-		Args:  noArgs,
-	}
-	cmd.AddCommand(newDeckExportCmd(io))
+	return newGroupCmd("deck <command>", "Work with decK files: export the validated configuration for Kong",
+		newDeckExportCmd(io))
+}
+
+// newGroupCmd is a command that only holds others, as `oidclab deck` and `oidclab kong` do.
+func newGroupCmd(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Args: noArgs}
+	cmd.AddCommand(subs...)
 	return cmd
 }
 
-// deckExportOptions are the flags of `oidclab deck export`.
-type deckExportOptions struct {
+// deckSource is what `deck export` and `kong apply` read from: a decK file, an Admin API, and
+// the environment (the file's DECK_* variables, the Admin API's token).
+type deckSource struct {
 	IO         *ioStreams
 	ConfigFile string
-	Output     string
 	AdminURL   string
 
 	lookupEnv func(string) (string, bool) // nil: os.LookupEnv
 }
 
+func (s *deckSource) lookup() func(string) (string, bool) {
+	if s.lookupEnv == nil {
+		return os.LookupEnv
+	}
+	return s.lookupEnv
+}
+
+// kongState reads what the Admin API at AdminURL holds; its failures say what to do.
+func (s *deckSource) kongState(ctx context.Context) (*kong.Client, kong.State, error) {
+	client, err := newKongClient(s.AdminURL, s.lookup())
+	if err != nil {
+		return nil, kong.State{}, err
+	}
+	st, err := client.State(ctx)
+	if err != nil {
+		return nil, kong.State{}, kongError(err, s.lookup())
+	}
+	return client, st, nil
+}
+
+// deckExportOptions are the flags of `oidclab deck export`.
+type deckExportOptions struct {
+	deckSource
+	Output string
+}
+
 func newDeckExportCmd(io *ioStreams) *cobra.Command {
-	opts := &deckExportOptions{IO: io}
+	opts := &deckExportOptions{deckSource: deckSource{IO: io}}
 	cmd := &cobra.Command{
 		Use:   "export [-c FILE | --admin-url URL] [-o kong.yaml]",
 		Short: "Write the configuration as a decK file for Kong 3.x, secrets as ${{ env }} placeholders",
@@ -77,20 +105,13 @@ func deckExportRun(ctx context.Context, opts *deckExportOptions) error {
 	if opts.ConfigFile != "" && opts.AdminURL != "" {
 		return usageErrorf("-c and --admin-url both name what to export: give one")
 	}
-	lookup := opts.lookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
+	lookup := opts.lookup()
 	var cfg *deck.Config
 	sourceEnv := map[string]string{}
 	if opts.AdminURL != "" {
-		client, err := newKongClient(opts.AdminURL, lookup)
+		_, st, err := opts.kongState(ctx)
 		if err != nil {
 			return err
-		}
-		st, err := client.State(ctx)
-		if err != nil {
-			return kongError(err, lookup)
 		}
 		var skipped int
 		cfg, skipped = st.Deck()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -14,28 +13,19 @@ import (
 )
 
 func newKongCmd(io *ioStreams) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "kong <command>",
-		Short: "Move the validated configuration to a Kong Gateway through its Admin API",
-		Args:  noArgs,
-	}
-	cmd.AddCommand(newKongApplyCmd(io))
-	return cmd
+	return newGroupCmd("kong <command>", "Move the validated configuration to a Kong Gateway through its Admin API",
+		newKongApplyCmd(io))
 }
 
 // kongApplyOptions are the flags of `oidclab kong apply`.
 type kongApplyOptions struct {
-	IO         *ioStreams
-	AdminURL   string
-	ConfigFile string
-	DryRun     bool
-	JSON       bool
-
-	lookupEnv func(string) (string, bool) // nil: os.LookupEnv
+	deckSource
+	DryRun bool
+	JSON   bool
 }
 
 func newKongApplyCmd(io *ioStreams) *cobra.Command {
-	opts := &kongApplyOptions{IO: io}
+	opts := &kongApplyOptions{deckSource: deckSource{IO: io}}
 	cmd := &cobra.Command{
 		Use:   "apply --admin-url URL [-c FILE] [--dry-run]",
 		Short: "Create or update the file's services, routes and plugins in Kong, showing the diff first",
@@ -81,21 +71,14 @@ func kongApplyRun(ctx context.Context, opts *kongApplyOptions) error {
 	if opts.AdminURL == "" {
 		return usageErrorf("--admin-url is required: Kong's Admin API, e.g. --admin-url http://localhost:8001")
 	}
-	lookup := opts.lookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
+	lookup := opts.lookup()
 	cfg, _, err := loadDeckFile(opts.ConfigFile, opts.IO.In, lookup)
 	if err != nil {
 		return err
 	}
-	client, err := newKongClient(opts.AdminURL, lookup)
+	client, st, err := opts.kongState(ctx)
 	if err != nil {
 		return err
-	}
-	st, err := client.State(ctx)
-	if err != nil {
-		return kongError(err, lookup)
 	}
 	plan := kong.Diff(cfg, st)
 	report := kongApplyReport{AdminURL: client.URL(), DryRun: opts.DryRun, Plan: plan, Counts: map[string]int{}}

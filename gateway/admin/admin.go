@@ -63,18 +63,18 @@ func New(gw *gateway.Gateway, opts Options) http.Handler {
 	mux.HandleFunc("GET /services/{service}", a.getService)
 	mux.HandleFunc("GET /services/{service}/routes", a.listRoutes)
 	mux.HandleFunc("GET /services/{service}/plugins", a.listPlugins)
-	mux.HandleFunc("POST /services/{service}/plugins", a.createPlugin)
+	mux.HandleFunc("POST /services/{service}/plugins", withBody(a.createPlugin))
 
 	mux.HandleFunc("GET /routes", a.listRoutes)
 	mux.HandleFunc("GET /routes/{route}", a.getRoute)
 	mux.HandleFunc("GET /routes/{route}/plugins", a.listPlugins)
-	mux.HandleFunc("POST /routes/{route}/plugins", a.createPlugin)
+	mux.HandleFunc("POST /routes/{route}/plugins", withBody(a.createPlugin))
 
 	mux.HandleFunc("GET /plugins", a.listPlugins)
-	mux.HandleFunc("POST /plugins", a.createPlugin)
+	mux.HandleFunc("POST /plugins", withBody(a.createPlugin))
 	mux.HandleFunc("GET /plugins/enabled", a.enabledPlugins)
 	mux.HandleFunc("GET /plugins/{id}", a.getPlugin)
-	mux.HandleFunc("PATCH /plugins/{id}", a.patchPlugin)
+	mux.HandleFunc("PATCH /plugins/{id}", withBody(a.patchPlugin))
 	mux.HandleFunc("DELETE /plugins/{id}", a.deletePlugin)
 
 	mux.HandleFunc("POST /config", a.postConfig)
@@ -357,31 +357,25 @@ type inputError struct{ problems []deck.Problem }
 
 func (e *inputError) Error() string { return fmt.Sprintf("%d problems", len(e.problems)) }
 
-func (a *api) createPlugin(w http.ResponseWriter, r *http.Request) {
-	in, err := readEntityBody(w, r)
-	if err != nil {
-		writeBodyError(w, err)
-		return
-	}
-	var id, path string
-	err = a.gw.Update(func(cfg *deck.Config) error {
+func (a *api) createPlugin(w http.ResponseWriter, r *http.Request, in entityBody) {
+	a.change(w, http.StatusCreated, func(cfg *deck.Config) (string, string, error) {
 		p := deck.Plugin{Enabled: true, Protocols: deck.DefaultPluginProtocols()}
 		if ref := r.PathValue("service"); ref != "" {
 			s := findService(cfg, ref)
 			if s == nil {
-				return errNotFound
+				return "", "", errNotFound
 			}
 			p.Service = cmp.Or(s.Name, s.ID)
 		}
 		if ref := r.PathValue("route"); ref != "" {
 			rt := findRoute(cfg, ref)
 			if rt == nil {
-				return errNotFound
+				return "", "", errNotFound
 			}
 			p.Route = cmp.Or(rt.Name, rt.ID)
 		}
 		if probs := applyPluginInput(cfg, &p, in.fields, true); len(probs) > 0 {
-			return &inputError{probs}
+			return "", "", &inputError{probs}
 		}
 		if in.form {
 			a.coerceFormConfig(&p, in.fields)
@@ -390,70 +384,82 @@ func (a *api) createPlugin(w http.ResponseWriter, r *http.Request) {
 			p.ID = deck.NewID()
 		}
 		if findPlugin(cfg, p.ID) >= 0 {
-			return &inputError{[]deck.Problem{{Path: "id", Message: "already exists with value '" + p.ID + "'"}}}
+			return "", "", &inputError{[]deck.Problem{{Path: "id", Message: "already exists with value '" + p.ID + "'"}}}
 		}
-		id = p.ID
 		p.Pos.Path = fmt.Sprintf("plugins.%d", len(cfg.Plugins))
-		path = p.Pos.Path
 		cfg.Plugins = append(cfg.Plugins, p)
-		return nil
-	})
-	if a.answerUpdateError(w, err, path) {
-		return
-	}
-	v := a.view()
-	writeJSON(w, http.StatusCreated, v.plugin(v.cfg.Plugins[findPlugin(v.cfg, id)]))
+		return p.ID, p.Pos.Path, nil
+	}, answerPlugin)
 }
 
-func (a *api) patchPlugin(w http.ResponseWriter, r *http.Request) {
-	in, err := readEntityBody(w, r)
-	if err != nil {
-		writeBodyError(w, err)
-		return
-	}
+func (a *api) patchPlugin(w http.ResponseWriter, r *http.Request, in entityBody) {
 	id := r.PathValue("id")
-	var path string
-	err = a.gw.Update(func(cfg *deck.Config) error {
+	a.change(w, http.StatusOK, func(cfg *deck.Config) (string, string, error) {
 		i := findPlugin(cfg, id)
 		if i < 0 {
-			return errNotFound
+			return "", "", errNotFound
 		}
-		path = cfg.Plugins[i].Pos.Path
+		path := cfg.Plugins[i].Pos.Path
 		if probs := applyPluginInput(cfg, &cfg.Plugins[i], in.fields, false); len(probs) > 0 {
-			return &inputError{probs}
+			return "", path, &inputError{probs}
 		}
 		if in.form {
 			a.coerceFormConfig(&cfg.Plugins[i], in.fields)
 		}
 		cfg.Plugins[i].ID = id // the id is not patchable
-		return nil
-	})
-	if a.answerUpdateError(w, err, path) {
-		return
-	}
-	v := a.view()
-	writeJSON(w, http.StatusOK, v.plugin(v.cfg.Plugins[findPlugin(v.cfg, id)]))
+		return id, path, nil
+	}, answerPlugin)
 }
 
+// deletePlugin answers 404 for an id that does not exist, where Kong answers 204: a 404 makes
+// a mistyped id visible.
 func (a *api) deletePlugin(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	err := a.gw.Update(func(cfg *deck.Config) error {
+	a.change(w, http.StatusNoContent, func(cfg *deck.Config) (string, string, error) {
 		i := findPlugin(cfg, id)
 		if i < 0 {
-			return errNotFound
+			return "", "", errNotFound
 		}
 		cfg.Plugins = slices.Delete(cfg.Plugins, i, i+1)
-		return nil
+		return "", "", nil
+	}, nil)
+}
+
+func answerPlugin(v entityView, id string) any {
+	return v.plugin(v.cfg.Plugins[findPlugin(v.cfg, id)])
+}
+
+// withBody reads the entity body before h runs, answering Kong's 400 for one it cannot read.
+func withBody(h func(w http.ResponseWriter, r *http.Request, in entityBody)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		in, err := readEntityBody(w, r)
+		if err != nil {
+			writeBodyError(w, err)
+			return
+		}
+		h(w, r, in)
+	}
+}
+
+// change runs edit through the gateway's Update, so that the configuration is validated whole
+// and replaced all or nothing, and answers as Kong does: the error, or status with what answer
+// makes of the entity edit names (no body when answer is nil). edit says where the entity
+// stands so that the configuration's problems with it are shown relative to it.
+func (a *api) change(w http.ResponseWriter, status int, edit func(cfg *deck.Config) (id, path string, err error), answer func(v entityView, id string) any) {
+	var id, path string
+	err := a.gw.Update(func(cfg *deck.Config) error {
+		var err error
+		id, path, err = edit(cfg)
+		return err
 	})
-	if errors.Is(err, errNotFound) {
-		// Kong answers 204 even for an id that does not exist; a 404 makes a mistyped id visible.
-		writeNotFound(w)
+	if a.answerWriteError(w, err, path) {
 		return
 	}
-	if a.answerUpdateError(w, err, "") {
+	if answer == nil {
+		w.WriteHeader(status)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, status, answer(a.view(), id))
 }
 
 // answerUpdateError writes the answer for a failed Update and reports whether it did. Problems

@@ -19,24 +19,21 @@ import (
 // plugin; otherwise a PATCH, whose config is merged into the existing one as Kong does).
 // Problems are returned with paths relative to the plugin.
 func applyPluginInput(cfg *deck.Config, p *deck.Plugin, in map[string]any, create bool) []deck.Problem {
-	var probs []deck.Problem
-	bad := func(path, format string, args ...any) {
-		probs = append(probs, deck.Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-	}
+	var probs fieldProblems
 	for _, k := range slices.Sorted(maps.Keys(in)) {
 		v := in[k]
 		switch k {
 		case "name":
 			s, ok := v.(string)
 			if !ok || s == "" {
-				bad(k, "expected a string")
+				probs.bad(k, "expected a string")
 				continue
 			}
 			p.Name = s
 		case "id":
 			s, ok := v.(string)
 			if !ok || !deck.IsUUID(s) {
-				bad(k, "expected a valid UUID")
+				probs.bad(k, "expected a valid UUID")
 				continue
 			}
 			if create {
@@ -48,7 +45,7 @@ func applyPluginInput(cfg *deck.Config, p *deck.Plugin, in map[string]any, creat
 			}
 			m, ok := v.(map[string]any)
 			if !ok {
-				bad(k, "expected a record")
+				probs.bad(k, "expected a record")
 				continue
 			}
 			if create || p.Config == nil {
@@ -58,48 +55,30 @@ func applyPluginInput(cfg *deck.Config, p *deck.Plugin, in map[string]any, creat
 			unredact(m, p.Config)
 			p.Config = mergeConfig(p.Config, m)
 		case "enabled":
-			b, ok := asBool(v)
-			if !ok {
-				bad(k, "expected a boolean")
-				continue
-			}
-			p.Enabled = b
+			probs.bool(k, v, &p.Enabled)
 		case "tags":
-			tags, ok := asStrings(v)
-			if !ok {
-				bad(k, "expected a set of strings")
-				continue
-			}
-			p.Tags = tags
-		case "service", "route":
-			name, ok := resolveForeign(cfg, k, v)
-			if !ok {
-				bad(k, "the foreign key '%v' does not reference an existing '%ss' entity.", foreignText(v), k)
-				continue
-			}
-			if k == "service" {
-				p.Service = name
-			} else {
-				p.Route = name
-			}
+			probs.strings(k, v, &p.Tags)
+		case "service":
+			probs.foreign(cfg, k, v, &p.Service)
+		case "route":
+			probs.foreign(cfg, k, v, &p.Route)
 		case "consumer":
 			if v != nil {
-				bad(k, "consumers are not supported by oidclab's gateway")
+				probs.bad(k, "consumers are not supported by oidclab's gateway")
 			}
 		case "protocols":
-			ps, ok := asStrings(v)
-			if !ok {
-				bad(k, "expected a set of strings")
+			var ps []string
+			if !probs.strings(k, v, &ps) {
 				continue
 			}
 			known := deck.DefaultPluginProtocols()
 			good := len(ps) > 0
 			if !good {
-				bad(k, "must not be empty")
+				probs.bad(k, "must not be empty")
 			}
 			for i, proto := range ps {
 				if !slices.Contains(known, proto) {
-					bad(k+"."+strconv.Itoa(i), "expected one of: %s", strings.Join(known, ", "))
+					probs.bad(k+"."+strconv.Itoa(i), "expected one of: %s", strings.Join(known, ", "))
 					good = false
 				}
 			}
@@ -109,11 +88,11 @@ func applyPluginInput(cfg *deck.Config, p *deck.Plugin, in map[string]any, creat
 		case "instance_name", "ordering", "created_at", "updated_at":
 			// Accepted for compatibility with Kong clients; oidclab does not use them.
 		default:
-			bad(k, "unknown field")
+			probs.bad(k, "unknown field")
 		}
 	}
 	if create && p.Name == "" {
-		bad("name", "required field missing")
+		probs.bad("name", "required field missing")
 	}
 	return probs
 }

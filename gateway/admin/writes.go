@@ -16,18 +16,19 @@ import (
 // with the whole configuration, applied atomically or not at all.
 
 func (a *api) registerWrites(mux *http.ServeMux) {
-	mux.HandleFunc("POST /services", a.createService)
-	mux.HandleFunc("PUT /services/{service}", a.putService)
-	mux.HandleFunc("PATCH /services/{service}", a.patchService)
-	mux.HandleFunc("DELETE /services/{service}", a.deleteService)
+	services, routes := a.serviceWrites(), a.routeWrites()
+	mux.HandleFunc("POST /services", withBody(services.create))
+	mux.HandleFunc("PUT /services/{service}", withBody(services.put))
+	mux.HandleFunc("PATCH /services/{service}", withBody(services.patch))
+	mux.HandleFunc("DELETE /services/{service}", services.delete)
 
-	mux.HandleFunc("POST /routes", a.createRoute)
-	mux.HandleFunc("POST /services/{service}/routes", a.createRoute)
-	mux.HandleFunc("PUT /routes/{route}", a.putRoute)
-	mux.HandleFunc("PATCH /routes/{route}", a.patchRoute)
-	mux.HandleFunc("DELETE /routes/{route}", a.deleteRoute)
+	mux.HandleFunc("POST /routes", withBody(routes.create))
+	mux.HandleFunc("POST /services/{service}/routes", withBody(routes.create))
+	mux.HandleFunc("PUT /routes/{route}", withBody(routes.put))
+	mux.HandleFunc("PATCH /routes/{route}", withBody(routes.patch))
+	mux.HandleFunc("DELETE /routes/{route}", routes.delete)
 
-	mux.HandleFunc("PUT /plugins/{id}", a.putPlugin)
+	mux.HandleFunc("PUT /plugins/{id}", withBody(a.putPlugin))
 }
 
 // conflictError is Kong's 409 "unique constraint violation": another entity has the name.
@@ -76,159 +77,224 @@ func (a *api) answerWriteError(w http.ResponseWriter, err error, entityPath stri
 	return a.answerUpdateError(w, err, entityPath)
 }
 
-// defaultService is a service with Kong's defaults, before the request's fields.
-func defaultService() deck.Service {
-	return deck.Service{Protocol: "http", Port: 80, ConnectTimeout: 60000, ReadTimeout: 60000,
-		WriteTimeout: 60000, Retries: 5, Enabled: true}
+// idChangeError refuses a body that gives an existing entity another id, as Kong does.
+func idChangeError() error {
+	return &inputError{[]deck.Problem{{Path: "id", Message: "the id of an existing entity cannot be changed"}}}
 }
 
-// defaultRoute is a route with Kong's defaults, before the request's fields.
-func defaultRoute() deck.Route {
-	return deck.Route{Protocols: []string{"http", "https"}, StripPath: true, PathHandling: "v0"}
+// entityWrites is Kong's write flow for services or routes. The flow is the same for both; what
+// an entity brings to it is in serviceWrites and routeWrites, side by side.
+type entityWrites[E any] struct {
+	a        *api
+	section  string // "services": the config's list, and the start of an entity's path
+	param    string // the path parameter that names or identifies the entity in the URL
+	list     func(cfg *deck.Config) *[]E
+	keys     func(e *E) (id, name *string)
+	pos      func(e *E) *deck.Pos
+	defaults func() E // Kong's defaults, before the request's fields
+	apply    func(cfg *deck.Config, e *E, in map[string]any, create bool) []deck.Problem
+	// scope, when set, lets a create take a parent from the URL before the body is read.
+	scope func(r *http.Request, cfg *deck.Config, e *E, in map[string]any) error
+	// renamed keeps children attached when a name changes: the decK config refers to a parent
+	// by name (by id when it has none).
+	renamed func(cfg *deck.Config, old, updated E)
+	// unlink runs before a delete: it refuses one Kong refuses, or removes what Kong cascades.
+	unlink func(cfg *deck.Config, e E) error
+	view   func(v entityView, e E) any
 }
 
-// serviceIndex finds a service by name or id, as findService does.
-func serviceIndex(cfg *deck.Config, ref string) int {
-	return slices.IndexFunc(cfg.Services, func(s deck.Service) bool { return ref != "" && (s.ID == ref || s.Name == ref) })
-}
-
-func routeIndex(cfg *deck.Config, ref string) int {
-	return slices.IndexFunc(cfg.Routes, func(r deck.Route) bool { return ref != "" && (r.ID == ref || r.Name == ref) })
-}
-
-// checkServiceName refuses a name another service (not index self) has, with Kong's 409.
-func checkServiceName(cfg *deck.Config, name string, self int) error {
-	for i, s := range cfg.Services {
-		if i != self && name != "" && s.Name == name {
-			return &conflictError{"name", name}
-		}
-	}
-	return nil
-}
-
-func checkRouteName(cfg *deck.Config, name string, self int) error {
-	for i, r := range cfg.Routes {
-		if i != self && name != "" && r.Name == name {
-			return &conflictError{"name", name}
-		}
-	}
-	return nil
-}
-
-// renameService keeps routes and plugins attached when a service's name changes: the decK
-// config refers to a parent by name (by id when it has none).
-func renameService(cfg *deck.Config, old, updated deck.Service) {
-	from, to := cmp.Or(old.Name, old.ID), cmp.Or(updated.Name, updated.ID)
-	if from == to {
-		return
-	}
-	for i := range cfg.Routes {
-		if cfg.Routes[i].Service == from {
-			cfg.Routes[i].Service = to
-		}
-	}
-	for i := range cfg.Plugins {
-		if cfg.Plugins[i].Service == from {
-			cfg.Plugins[i].Service = to
-		}
-	}
-}
-
-func renameRoute(cfg *deck.Config, old, updated deck.Route) {
-	from, to := cmp.Or(old.Name, old.ID), cmp.Or(updated.Name, updated.ID)
-	if from == to {
-		return
-	}
-	for i := range cfg.Plugins {
-		if cfg.Plugins[i].Route == from {
-			cfg.Plugins[i].Route = to
-		}
+func (a *api) serviceWrites() *entityWrites[deck.Service] {
+	return &entityWrites[deck.Service]{
+		a: a, section: "services", param: "service",
+		list: func(cfg *deck.Config) *[]deck.Service { return &cfg.Services },
+		keys: func(s *deck.Service) (*string, *string) { return &s.ID, &s.Name },
+		pos:  func(s *deck.Service) *deck.Pos { return &s.Pos },
+		defaults: func() deck.Service {
+			return deck.Service{Protocol: "http", Port: 80, ConnectTimeout: 60000, ReadTimeout: 60000,
+				WriteTimeout: 60000, Retries: 5, Enabled: true}
+		},
+		apply: func(_ *deck.Config, s *deck.Service, in map[string]any, create bool) []deck.Problem {
+			return applyServiceInput(s, in, create)
+		},
+		renamed: func(cfg *deck.Config, old, updated deck.Service) {
+			from, to := cmp.Or(old.Name, old.ID), cmp.Or(updated.Name, updated.ID)
+			if from == to {
+				return
+			}
+			for i := range cfg.Routes {
+				if cfg.Routes[i].Service == from {
+					cfg.Routes[i].Service = to
+				}
+			}
+			for i := range cfg.Plugins {
+				if cfg.Plugins[i].Service == from {
+					cfg.Plugins[i].Service = to
+				}
+			}
+		},
+		unlink: func(cfg *deck.Config, s deck.Service) error {
+			if slices.ContainsFunc(cfg.Routes, func(rt deck.Route) bool { return refersTo(rt.Service, s.Name, s.ID) }) {
+				return &referencedError{parent: "services", child: "routes"}
+			}
+			cfg.Plugins = slices.DeleteFunc(cfg.Plugins, func(p deck.Plugin) bool { return refersTo(p.Service, s.Name, s.ID) })
+			return nil
+		},
+		view: func(v entityView, s deck.Service) any { return v.service(s) },
 	}
 }
 
-func (a *api) createService(w http.ResponseWriter, r *http.Request) {
-	in, err := readEntityBody(w, r)
-	if err != nil {
-		writeBodyError(w, err)
-		return
+func (a *api) routeWrites() *entityWrites[deck.Route] {
+	return &entityWrites[deck.Route]{
+		a: a, section: "routes", param: "route",
+		list: func(cfg *deck.Config) *[]deck.Route { return &cfg.Routes },
+		keys: func(r *deck.Route) (*string, *string) { return &r.ID, &r.Name },
+		pos:  func(r *deck.Route) *deck.Pos { return &r.Pos },
+		defaults: func() deck.Route {
+			return deck.Route{Protocols: []string{"http", "https"}, StripPath: true, PathHandling: "v0"}
+		},
+		apply: applyRouteInput,
+		scope: func(r *http.Request, cfg *deck.Config, rt *deck.Route, in map[string]any) error {
+			ref := r.PathValue("service")
+			if ref == "" {
+				return nil
+			}
+			s := findService(cfg, ref)
+			if s == nil {
+				return errNotFound
+			}
+			rt.Service = cmp.Or(s.Name, s.ID)
+			if _, ok := in["service"]; ok {
+				return &inputError{[]deck.Problem{{Path: "service", Message: "the service is given by the URL"}}}
+			}
+			return nil
+		},
+		renamed: func(cfg *deck.Config, old, updated deck.Route) {
+			from, to := cmp.Or(old.Name, old.ID), cmp.Or(updated.Name, updated.ID)
+			if from == to {
+				return
+			}
+			for i := range cfg.Plugins {
+				if cfg.Plugins[i].Route == from {
+					cfg.Plugins[i].Route = to
+				}
+			}
+		},
+		unlink: func(cfg *deck.Config, rt deck.Route) error {
+			cfg.Plugins = slices.DeleteFunc(cfg.Plugins, func(p deck.Plugin) bool { return refersTo(p.Route, rt.Name, rt.ID) })
+			return nil
+		},
+		view: func(v entityView, rt deck.Route) any { return v.route(rt) },
 	}
-	var id, path string
-	err = a.gw.Update(func(cfg *deck.Config) error {
-		s := defaultService()
-		if probs := applyServiceInput(&s, in.fields, true); len(probs) > 0 {
-			return &inputError{probs}
-		}
-		if s.ID != "" && findService(cfg, s.ID) != nil {
-			return &primaryKeyError{s.ID}
-		}
-		if err := checkServiceName(cfg, s.Name, -1); err != nil {
-			return err
-		}
-		s.ID = cmp.Or(s.ID, deck.NewID())
-		id = s.ID
-		s.Pos.Path = fmt.Sprintf("services.%d", len(cfg.Services))
-		path = s.Pos.Path
-		cfg.Services = append(cfg.Services, s)
-		return nil
+}
+
+func (k *entityWrites[E]) ident(e E) (id, name string) {
+	i, n := k.keys(&e)
+	return *i, *n
+}
+
+// index finds an entity by name or id, as findService does.
+func (k *entityWrites[E]) index(cfg *deck.Config, ref string) int {
+	return slices.IndexFunc(*k.list(cfg), func(e E) bool {
+		id, name := k.ident(e)
+		return ref != "" && (id == ref || name == ref)
 	})
-	if a.answerWriteError(w, err, path) {
-		return
-	}
-	v := a.view()
-	writeJSON(w, http.StatusCreated, v.service(*findService(v.cfg, id)))
 }
 
-// putService is Kong's upsert: the entity named (or, for a UUID, identified) by the URL is
-// replaced by the body on top of Kong's defaults, or created. The answer is 200 either way.
-func (a *api) putService(w http.ResponseWriter, r *http.Request) {
-	in, err := readEntityBody(w, r)
-	if err != nil {
-		writeBodyError(w, err)
-		return
+// checkName refuses a name another entity (not index self) has, with Kong's 409.
+func (k *entityWrites[E]) checkName(cfg *deck.Config, e E, self int) error {
+	_, name := k.ident(e)
+	for i, x := range *k.list(cfg) {
+		if _, n := k.ident(x); i != self && name != "" && n == name {
+			return &conflictError{"name", name}
+		}
 	}
-	key := r.PathValue("service")
-	var id, path string
-	err = a.gw.Update(func(cfg *deck.Config) error {
-		s := defaultService()
-		if probs := applyServiceInput(&s, in.fields, true); len(probs) > 0 {
-			return &inputError{probs}
+	return nil
+}
+
+// checkNewID refuses an id the body gives a new entity when another entity has it.
+func (k *entityWrites[E]) checkNewID(cfg *deck.Config, e E) error {
+	if id, _ := k.ident(e); id != "" && k.index(cfg, id) >= 0 {
+		return &primaryKeyError{id}
+	}
+	return nil
+}
+
+// add appends a new entity, with an id of its own unless the body gave one.
+func (k *entityWrites[E]) add(cfg *deck.Config, e *E) {
+	id, _ := k.keys(e)
+	*id = cmp.Or(*id, deck.NewID())
+	list := k.list(cfg)
+	k.pos(e).Path = fmt.Sprintf("%s.%d", k.section, len(*list))
+	*list = append(*list, *e)
+}
+
+func (k *entityWrites[E]) answer(v entityView, id string) any {
+	return k.view(v, (*k.list(v.cfg))[k.index(v.cfg, id)])
+}
+
+func (k *entityWrites[E]) create(w http.ResponseWriter, r *http.Request, in entityBody) {
+	k.a.change(w, http.StatusCreated, func(cfg *deck.Config) (string, string, error) {
+		e := k.defaults()
+		if k.scope != nil {
+			if err := k.scope(r, cfg, &e, in.fields); err != nil {
+				return "", "", err
+			}
 		}
-		if probs := putKey(key, &s.ID, &s.Name); len(probs) > 0 {
-			return &inputError{probs}
+		if probs := k.apply(cfg, &e, in.fields, true); len(probs) > 0 {
+			return "", "", &inputError{probs}
 		}
+		if err := k.checkNewID(cfg, e); err != nil {
+			return "", "", err
+		}
+		if err := k.checkName(cfg, e, -1); err != nil {
+			return "", "", err
+		}
+		k.add(cfg, &e)
+		id, _ := k.ident(e)
+		return id, k.pos(&e).Path, nil
+	}, k.answer)
+}
+
+// put is Kong's upsert: the entity named (or, for a UUID, identified) by the URL is replaced
+// by the body on top of Kong's defaults, or created. The answer is 200 either way.
+func (k *entityWrites[E]) put(w http.ResponseWriter, r *http.Request, in entityBody) {
+	key := r.PathValue(k.param)
+	k.a.change(w, http.StatusOK, func(cfg *deck.Config) (string, string, error) {
+		e := k.defaults()
+		if probs := k.apply(cfg, &e, in.fields, true); len(probs) > 0 {
+			return "", "", &inputError{probs}
+		}
+		id, name := k.keys(&e)
+		if probs := putKey(key, id, name); len(probs) > 0 {
+			return "", "", &inputError{probs}
+		}
+		list := k.list(cfg)
 		i := -1
 		if deck.IsUUID(key) {
-			i = serviceIndex(cfg, key)
+			i = k.index(cfg, key)
 		} else {
-			i = slices.IndexFunc(cfg.Services, func(x deck.Service) bool { return x.Name == key })
+			i = slices.IndexFunc(*list, func(x E) bool { _, n := k.ident(x); return n == key })
 		}
-		if err := checkServiceName(cfg, s.Name, i); err != nil {
-			return err
+		if err := k.checkName(cfg, e, i); err != nil {
+			return "", "", err
 		}
 		if i < 0 {
-			if s.ID != "" && findService(cfg, s.ID) != nil {
-				return &primaryKeyError{s.ID}
+			if err := k.checkNewID(cfg, e); err != nil {
+				return "", "", err
 			}
-			s.ID = cmp.Or(s.ID, deck.NewID())
-			s.Pos.Path = fmt.Sprintf("services.%d", len(cfg.Services))
-			cfg.Services = append(cfg.Services, s)
+			k.add(cfg, &e)
 		} else {
-			old := cfg.Services[i]
-			if s.ID != "" && s.ID != old.ID {
-				return &inputError{[]deck.Problem{{Path: "id", Message: "the id of an existing entity cannot be changed"}}}
+			old := (*list)[i]
+			oldID, _ := k.ident(old)
+			if *id != "" && *id != oldID {
+				return "", "", idChangeError()
 			}
-			s.ID, s.Pos = old.ID, old.Pos
-			cfg.Services[i] = s
-			renameService(cfg, old, s)
+			*id, *k.pos(&e) = oldID, *k.pos(&old)
+			(*list)[i] = e
+			k.renamed(cfg, old, e)
 		}
-		id, path = s.ID, s.Pos.Path
-		return nil
-	})
-	if a.answerWriteError(w, err, path) {
-		return
-	}
-	v := a.view()
-	writeJSON(w, http.StatusOK, v.service(*findService(v.cfg, id)))
+		return *id, k.pos(&e).Path, nil
+	}, k.answer)
 }
 
 // putKey takes the entity's id or name from the URL of a PUT: a UUID is the id, anything else
@@ -248,243 +314,63 @@ func putKey(key string, id, name *string) []deck.Problem {
 	return nil
 }
 
-func (a *api) patchService(w http.ResponseWriter, r *http.Request) {
-	in, err := readEntityBody(w, r)
-	if err != nil {
-		writeBodyError(w, err)
-		return
-	}
-	key := r.PathValue("service")
-	var id, path string
-	err = a.gw.Update(func(cfg *deck.Config) error {
-		i := serviceIndex(cfg, key)
+func (k *entityWrites[E]) patch(w http.ResponseWriter, r *http.Request, in entityBody) {
+	key := r.PathValue(k.param)
+	k.a.change(w, http.StatusOK, func(cfg *deck.Config) (string, string, error) {
+		i := k.index(cfg, key)
 		if i < 0 {
-			return errNotFound
+			return "", "", errNotFound
 		}
-		old := cfg.Services[i]
-		s := old
-		s.Tags = slices.Clone(old.Tags)
-		path = s.Pos.Path
-		if path == "" {
-			path = fmt.Sprintf("services.%d", i)
+		old := (*k.list(cfg))[i]
+		e := (*k.list(cfg.Clone()))[i] // a deep copy: the patch must not touch old's lists
+		path := cmp.Or(k.pos(&e).Path, fmt.Sprintf("%s.%d", k.section, i))
+		if probs := k.apply(cfg, &e, in.fields, false); len(probs) > 0 {
+			return "", path, &inputError{probs}
 		}
-		if probs := applyServiceInput(&s, in.fields, false); len(probs) > 0 {
-			return &inputError{probs}
+		id, _ := k.ident(e)
+		if oldID, _ := k.ident(old); id != oldID {
+			return "", path, idChangeError()
 		}
-		if s.ID != old.ID {
-			return &inputError{[]deck.Problem{{Path: "id", Message: "the id of an existing entity cannot be changed"}}}
+		if err := k.checkName(cfg, e, i); err != nil {
+			return "", path, err
 		}
-		if err := checkServiceName(cfg, s.Name, i); err != nil {
-			return err
-		}
-		cfg.Services[i] = s
-		renameService(cfg, old, s)
-		id = s.ID
-		return nil
-	})
-	if a.answerWriteError(w, err, path) {
-		return
-	}
-	v := a.view()
-	writeJSON(w, http.StatusOK, v.service(*findService(v.cfg, id)))
+		(*k.list(cfg))[i] = e
+		k.renamed(cfg, old, e)
+		return id, path, nil
+	}, k.answer)
 }
 
-// deleteService refuses while routes use the service, as Kong does; the service's plugins go
-// with it (Kong cascades them).
-func (a *api) deleteService(w http.ResponseWriter, r *http.Request) {
-	key := r.PathValue("service")
-	err := a.gw.Update(func(cfg *deck.Config) error {
-		i := serviceIndex(cfg, key)
+func (k *entityWrites[E]) delete(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue(k.param)
+	k.a.change(w, http.StatusNoContent, func(cfg *deck.Config) (string, string, error) {
+		i := k.index(cfg, key)
 		if i < 0 {
-			return errNotFound
+			return "", "", errNotFound
 		}
-		s := cfg.Services[i]
-		if slices.ContainsFunc(cfg.Routes, func(rt deck.Route) bool { return refersTo(rt.Service, s.Name, s.ID) }) {
-			return &referencedError{parent: "services", child: "routes"}
+		if err := k.unlink(cfg, (*k.list(cfg))[i]); err != nil {
+			return "", "", err
 		}
-		cfg.Plugins = slices.DeleteFunc(cfg.Plugins, func(p deck.Plugin) bool { return refersTo(p.Service, s.Name, s.ID) })
-		cfg.Services = slices.Delete(cfg.Services, i, i+1)
-		return nil
-	})
-	if a.answerWriteError(w, err, "") {
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (a *api) createRoute(w http.ResponseWriter, r *http.Request) {
-	in, err := readEntityBody(w, r)
-	if err != nil {
-		writeBodyError(w, err)
-		return
-	}
-	var id, path string
-	err = a.gw.Update(func(cfg *deck.Config) error {
-		rt := defaultRoute()
-		if ref := r.PathValue("service"); ref != "" {
-			s := findService(cfg, ref)
-			if s == nil {
-				return errNotFound
-			}
-			rt.Service = cmp.Or(s.Name, s.ID)
-			if _, ok := in.fields["service"]; ok {
-				return &inputError{[]deck.Problem{{Path: "service", Message: "the service is given by the URL"}}}
-			}
-		}
-		if probs := applyRouteInput(cfg, &rt, in.fields, true); len(probs) > 0 {
-			return &inputError{probs}
-		}
-		if rt.ID != "" && findRoute(cfg, rt.ID) != nil {
-			return &primaryKeyError{rt.ID}
-		}
-		if err := checkRouteName(cfg, rt.Name, -1); err != nil {
-			return err
-		}
-		rt.ID = cmp.Or(rt.ID, deck.NewID())
-		id = rt.ID
-		rt.Pos.Path = fmt.Sprintf("routes.%d", len(cfg.Routes))
-		path = rt.Pos.Path
-		cfg.Routes = append(cfg.Routes, rt)
-		return nil
-	})
-	if a.answerWriteError(w, err, path) {
-		return
-	}
-	v := a.view()
-	writeJSON(w, http.StatusCreated, v.route(*findRoute(v.cfg, id)))
-}
-
-func (a *api) putRoute(w http.ResponseWriter, r *http.Request) {
-	in, err := readEntityBody(w, r)
-	if err != nil {
-		writeBodyError(w, err)
-		return
-	}
-	key := r.PathValue("route")
-	var id, path string
-	err = a.gw.Update(func(cfg *deck.Config) error {
-		rt := defaultRoute()
-		if probs := applyRouteInput(cfg, &rt, in.fields, true); len(probs) > 0 {
-			return &inputError{probs}
-		}
-		if probs := putKey(key, &rt.ID, &rt.Name); len(probs) > 0 {
-			return &inputError{probs}
-		}
-		i := -1
-		if deck.IsUUID(key) {
-			i = routeIndex(cfg, key)
-		} else {
-			i = slices.IndexFunc(cfg.Routes, func(x deck.Route) bool { return x.Name == key })
-		}
-		if err := checkRouteName(cfg, rt.Name, i); err != nil {
-			return err
-		}
-		if i < 0 {
-			if rt.ID != "" && findRoute(cfg, rt.ID) != nil {
-				return &primaryKeyError{rt.ID}
-			}
-			rt.ID = cmp.Or(rt.ID, deck.NewID())
-			rt.Pos.Path = fmt.Sprintf("routes.%d", len(cfg.Routes))
-			cfg.Routes = append(cfg.Routes, rt)
-		} else {
-			old := cfg.Routes[i]
-			if rt.ID != "" && rt.ID != old.ID {
-				return &inputError{[]deck.Problem{{Path: "id", Message: "the id of an existing entity cannot be changed"}}}
-			}
-			rt.ID, rt.Pos = old.ID, old.Pos
-			cfg.Routes[i] = rt
-			renameRoute(cfg, old, rt)
-		}
-		id, path = rt.ID, rt.Pos.Path
-		return nil
-	})
-	if a.answerWriteError(w, err, path) {
-		return
-	}
-	v := a.view()
-	writeJSON(w, http.StatusOK, v.route(*findRoute(v.cfg, id)))
-}
-
-func (a *api) patchRoute(w http.ResponseWriter, r *http.Request) {
-	in, err := readEntityBody(w, r)
-	if err != nil {
-		writeBodyError(w, err)
-		return
-	}
-	key := r.PathValue("route")
-	var id, path string
-	err = a.gw.Update(func(cfg *deck.Config) error {
-		i := routeIndex(cfg, key)
-		if i < 0 {
-			return errNotFound
-		}
-		old := cfg.Routes[i]
-		rt := cfg.Clone().Routes[i] // a deep copy: the patch must not touch old's lists
-		path = rt.Pos.Path
-		if path == "" {
-			path = fmt.Sprintf("routes.%d", i)
-		}
-		if probs := applyRouteInput(cfg, &rt, in.fields, false); len(probs) > 0 {
-			return &inputError{probs}
-		}
-		if rt.ID != old.ID {
-			return &inputError{[]deck.Problem{{Path: "id", Message: "the id of an existing entity cannot be changed"}}}
-		}
-		if err := checkRouteName(cfg, rt.Name, i); err != nil {
-			return err
-		}
-		cfg.Routes[i] = rt
-		renameRoute(cfg, old, rt)
-		id = rt.ID
-		return nil
-	})
-	if a.answerWriteError(w, err, path) {
-		return
-	}
-	v := a.view()
-	writeJSON(w, http.StatusOK, v.route(*findRoute(v.cfg, id)))
-}
-
-// deleteRoute removes the route and its plugins (Kong cascades them).
-func (a *api) deleteRoute(w http.ResponseWriter, r *http.Request) {
-	key := r.PathValue("route")
-	err := a.gw.Update(func(cfg *deck.Config) error {
-		i := routeIndex(cfg, key)
-		if i < 0 {
-			return errNotFound
-		}
-		rt := cfg.Routes[i]
-		cfg.Plugins = slices.DeleteFunc(cfg.Plugins, func(p deck.Plugin) bool { return refersTo(p.Route, rt.Name, rt.ID) })
-		cfg.Routes = slices.Delete(cfg.Routes, i, i+1)
-		return nil
-	})
-	if a.answerWriteError(w, err, "") {
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+		list := k.list(cfg)
+		*list = slices.Delete(*list, i, i+1)
+		return "", "", nil
+	}, nil)
 }
 
 // putPlugin is Kong's plugin upsert by id: the body replaces the plugin (config included, on
 // top of nothing: the plugin fills its own defaults), or creates it with that id.
-func (a *api) putPlugin(w http.ResponseWriter, r *http.Request) {
-	in, err := readEntityBody(w, r)
-	if err != nil {
-		writeBodyError(w, err)
-		return
-	}
+func (a *api) putPlugin(w http.ResponseWriter, r *http.Request, in entityBody) {
 	id := r.PathValue("id")
 	if !deck.IsUUID(id) {
 		writeJSON(w, http.StatusBadRequest, schemaViolation([]deck.Problem{{Path: "id", Message: "expected a valid UUID"}}, ""))
 		return
 	}
-	var path string
-	err = a.gw.Update(func(cfg *deck.Config) error {
+	a.change(w, http.StatusOK, func(cfg *deck.Config) (string, string, error) {
 		p := deck.Plugin{Enabled: true, Protocols: deck.DefaultPluginProtocols()}
 		if probs := applyPluginInput(cfg, &p, in.fields, true); len(probs) > 0 {
-			return &inputError{probs}
+			return "", "", &inputError{probs}
 		}
 		if p.ID != "" && p.ID != id {
-			return &inputError{[]deck.Problem{{Path: "id", Message: "the id in the URL and in the body differ"}}}
+			return "", "", &inputError{[]deck.Problem{{Path: "id", Message: "the id in the URL and in the body differ"}}}
 		}
 		p.ID = id
 		if i := findPlugin(cfg, id); i >= 0 {
@@ -500,12 +386,6 @@ func (a *api) putPlugin(w http.ResponseWriter, r *http.Request) {
 		if in.form {
 			a.coerceFormConfig(&cfg.Plugins[findPlugin(cfg, id)], in.fields)
 		}
-		path = p.Pos.Path
-		return nil
-	})
-	if a.answerWriteError(w, err, path) {
-		return
-	}
-	v := a.view()
-	writeJSON(w, http.StatusOK, v.plugin(v.cfg.Plugins[findPlugin(v.cfg, id)]))
+		return id, p.Pos.Path, nil
+	}, answerPlugin)
 }

@@ -59,20 +59,92 @@ func kongOnly(v any, defaults ...any) bool {
 	return false
 }
 
+// fieldProblems collects the problems of a request body field by field: Kong lists them all
+// rather than stopping at the first. Each reader sets its destination only from a value of the
+// right type and reports whether it did.
+type fieldProblems []deck.Problem
+
+func (p *fieldProblems) bad(path, format string, args ...any) {
+	*p = append(*p, deck.Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// id takes a UUID for a new entity; an existing one's id may be repeated but not changed.
+func (p *fieldProblems) id(k string, v any, create bool, dst *string) {
+	id, ok := v.(string)
+	switch {
+	case !ok || !deck.IsUUID(id):
+		p.bad(k, "expected a valid UUID")
+	case create || id == *dst:
+		*dst = id
+	default:
+		p.bad(k, "the id of an existing entity cannot be changed")
+	}
+}
+
+func (p *fieldProblems) str(k string, v any, nullable bool, dst *string) {
+	if s, ok := asString(v, nullable); ok {
+		*dst = s
+		return
+	}
+	p.bad(k, "expected a string")
+}
+
+func (p *fieldProblems) int(k string, v any, dst *int) bool {
+	n, ok := asInt(v)
+	if !ok {
+		p.bad(k, "expected an integer")
+		return false
+	}
+	*dst = n
+	return true
+}
+
+func (p *fieldProblems) bool(k string, v any, dst *bool) {
+	if b, ok := asBool(v); ok {
+		*dst = b
+		return
+	}
+	p.bad(k, "expected a boolean")
+}
+
+func (p *fieldProblems) strings(k string, v any, dst *[]string) bool {
+	list, ok := asStrings(v)
+	if !ok {
+		p.bad(k, "expected a set of strings")
+		return false
+	}
+	*dst = list
+	return true
+}
+
+// foreign reads a reference to a service or route (k names which) as the decK config's name.
+func (p *fieldProblems) foreign(cfg *deck.Config, k string, v any, dst *string) {
+	if name, ok := resolveForeign(cfg, k, v); ok {
+		*dst = name
+		return
+	}
+	p.bad(k, "the foreign key '%v' does not reference an existing '%ss' entity.", foreignText(v), k)
+}
+
+// kongOnly refuses a Kong field oidclab does not implement unless it is at Kong's default;
+// shown is how the message names that default.
+func (p *fieldProblems) kongOnly(k string, v any, shown string, defaults ...any) {
+	if !kongOnly(v, defaults...) {
+		p.bad(k, "not supported by oidclab's gateway (leave it out or %s)", shown)
+	}
+}
+
 // applyServiceInput sets the fields of a service from an admin request body. Problems are
 // returned with paths relative to the service.
 func applyServiceInput(s *deck.Service, in map[string]any, create bool) []deck.Problem {
-	var probs []deck.Problem
-	bad := func(path, format string, args ...any) {
-		probs = append(probs, deck.Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-	}
+	var p fieldProblems
 	// url is the shorthand for the four fields; it goes first so that they can refine it.
 	if v, ok := in["url"]; ok && v != nil {
 		raw, isStr := v.(string)
 		if !isStr {
-			bad("url", "expected a string")
+			p.bad("url", "expected a string")
 		} else if su, err := deck.SplitServiceURL(raw); err != nil {
-			bad("url", "%s", err.Error())
+			p.bad("url", "%s", err.Error())
 		} else {
 			s.Protocol, s.Host, s.Port, s.Path = su.Protocol, su.Host, su.Port, su.Path
 		}
@@ -83,181 +155,93 @@ func applyServiceInput(s *deck.Service, in map[string]any, create bool) []deck.P
 		switch k {
 		case "url":
 		case "id":
-			id, ok := v.(string)
-			if !ok || !deck.IsUUID(id) {
-				bad(k, "expected a valid UUID")
-				continue
-			}
-			if create || id == s.ID {
-				s.ID = id
-				continue
-			}
-			bad(k, "the id of an existing entity cannot be changed")
-		case "name", "protocol", "host", "path":
-			str, ok := asString(v, k == "name" || k == "path")
-			if !ok {
-				bad(k, "expected a string")
-				continue
-			}
-			switch k {
-			case "name":
-				s.Name = str
-			case "protocol":
-				s.Protocol = str
-			case "host":
-				s.Host = str
-			case "path":
-				s.Path = str
-			}
-		case "port", "connect_timeout", "read_timeout", "write_timeout", "retries":
-			n, ok := asInt(v)
-			if !ok {
-				bad(k, "expected an integer")
-				continue
-			}
-			switch k {
-			case "port":
-				s.Port, portGiven = n, true
-			case "connect_timeout":
-				s.ConnectTimeout = n
-			case "read_timeout":
-				s.ReadTimeout = n
-			case "write_timeout":
-				s.WriteTimeout = n
-			case "retries":
-				s.Retries = n
-			}
+			p.id(k, v, create, &s.ID)
+		case "name":
+			p.str(k, v, true, &s.Name)
+		case "protocol":
+			p.str(k, v, false, &s.Protocol)
+		case "host":
+			p.str(k, v, false, &s.Host)
+		case "path":
+			p.str(k, v, true, &s.Path)
+		case "port":
+			portGiven = p.int(k, v, &s.Port)
+		case "connect_timeout":
+			p.int(k, v, &s.ConnectTimeout)
+		case "read_timeout":
+			p.int(k, v, &s.ReadTimeout)
+		case "write_timeout":
+			p.int(k, v, &s.WriteTimeout)
+		case "retries":
+			p.int(k, v, &s.Retries)
 		case "enabled":
-			b, ok := asBool(v)
-			if !ok {
-				bad(k, "expected a boolean")
-				continue
-			}
-			s.Enabled = b
+			p.bool(k, v, &s.Enabled)
 		case "tags":
-			tags, ok := asStrings(v)
-			if !ok {
-				bad(k, "expected a set of strings")
-				continue
-			}
-			s.Tags = tags
+			p.strings(k, v, &s.Tags)
 		case "client_certificate", "tls_verify", "tls_verify_depth", "ca_certificates":
-			if !kongOnly(v) {
-				bad(k, "not supported by oidclab's gateway (leave it out or null)")
-			}
+			p.kongOnly(k, v, "null")
 		case "created_at", "updated_at":
 			// Kong sets these itself; a client sending back what it read is not an error.
 		default:
-			bad(k, "unknown field")
+			p.bad(k, "unknown field")
 		}
 	}
 	// Kong's default port follows the protocol when only the protocol is given.
 	if create && !portGiven && in["url"] == nil && s.Protocol == "https" {
 		s.Port = 443
 	}
-	return probs
+	return p
 }
 
 // applyRouteInput sets the fields of a route from an admin request body. Problems are
 // returned with paths relative to the route.
 func applyRouteInput(cfg *deck.Config, r *deck.Route, in map[string]any, create bool) []deck.Problem {
-	var probs []deck.Problem
-	bad := func(path, format string, args ...any) {
-		probs = append(probs, deck.Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-	}
+	var p fieldProblems
 	for _, k := range slices.Sorted(maps.Keys(in)) {
 		v := in[k]
 		switch k {
 		case "id":
-			id, ok := v.(string)
-			if !ok || !deck.IsUUID(id) {
-				bad(k, "expected a valid UUID")
-				continue
-			}
-			if create || id == r.ID {
-				r.ID = id
-				continue
-			}
-			bad(k, "the id of an existing entity cannot be changed")
-		case "name", "path_handling":
-			str, ok := asString(v, k == "name")
-			if !ok {
-				bad(k, "expected a string")
-				continue
-			}
-			if k == "name" {
-				r.Name = str
-			} else {
-				r.PathHandling = str
-			}
-		case "paths", "methods", "hosts", "protocols", "tags":
-			list, ok := asStrings(v)
-			if !ok {
-				bad(k, "expected a set of strings")
-				continue
-			}
-			switch k {
-			case "paths":
-				r.Paths = list
-			case "methods":
-				r.Methods = list
-			case "hosts":
-				r.Hosts = list
-			case "protocols":
-				r.Protocols = list
-			case "tags":
-				r.Tags = list
-			}
+			p.id(k, v, create, &r.ID)
+		case "name":
+			p.str(k, v, true, &r.Name)
+		case "path_handling":
+			p.str(k, v, false, &r.PathHandling)
+		case "paths":
+			p.strings(k, v, &r.Paths)
+		case "methods":
+			p.strings(k, v, &r.Methods)
+		case "hosts":
+			p.strings(k, v, &r.Hosts)
+		case "protocols":
+			p.strings(k, v, &r.Protocols)
+		case "tags":
+			p.strings(k, v, &r.Tags)
 		case "headers":
-			h, ok := asHeaders(v)
-			if !ok {
-				bad(k, "expected a map of header names to lists of values")
-				continue
-			}
-			r.Headers = h
-		case "strip_path", "preserve_host":
-			b, ok := asBool(v)
-			if !ok {
-				bad(k, "expected a boolean")
-				continue
-			}
-			if k == "strip_path" {
-				r.StripPath = b
+			if h, ok := asHeaders(v); ok {
+				r.Headers = h
 			} else {
-				r.PreserveHost = b
+				p.bad(k, "expected a map of header names to lists of values")
 			}
+		case "strip_path":
+			p.bool(k, v, &r.StripPath)
+		case "preserve_host":
+			p.bool(k, v, &r.PreserveHost)
 		case "regex_priority":
-			n, ok := asInt(v)
-			if !ok {
-				bad(k, "expected an integer")
-				continue
-			}
-			r.RegexPriority = n
+			p.int(k, v, &r.RegexPriority)
 		case "service":
-			name, ok := resolveForeign(cfg, "service", v)
-			if !ok {
-				bad(k, "the foreign key '%v' does not reference an existing 'services' entity.", foreignText(v))
-				continue
-			}
-			r.Service = name
+			p.foreign(cfg, k, v, &r.Service)
 		case "https_redirect_status_code":
-			if !kongOnly(v, 426) {
-				bad(k, "not supported by oidclab's gateway (leave it out or 426)")
-			}
+			p.kongOnly(k, v, "426", 426)
 		case "request_buffering", "response_buffering":
-			if !kongOnly(v, true) {
-				bad(k, "not supported by oidclab's gateway (leave it out or true)")
-			}
+			p.kongOnly(k, v, "true", true)
 		case "snis", "sources", "destinations":
-			if !kongOnly(v) {
-				bad(k, "not supported by oidclab's gateway (leave it out or empty)")
-			}
+			p.kongOnly(k, v, "empty")
 		case "created_at", "updated_at":
 		default:
-			bad(k, "unknown field")
+			p.bad(k, "unknown field")
 		}
 	}
-	return probs
+	return p
 }
 
 // asHeaders reads Kong's route headers: each name maps to a list of values (or one value).
