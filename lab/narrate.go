@@ -197,6 +197,8 @@ func CleanText(s string) string {
 
 func unsafeRune(r rune) bool {
 	switch {
+	case r == '\t': // moves the cursor to the next tab stop, nothing more
+		return false
 	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
 		return true
 	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:

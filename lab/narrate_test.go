@@ -112,7 +112,7 @@ func TestClean(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"/anything", "/anything"},
 		{"/\x1b]0;pwned\x07", `/\x1b]0;pwned\x07`},
-		{"a\nb\rc\td", `a\x0ab\x0dc\x09d`},
+		{"a\nb\rc\td", "a\\x0ab\\x0dc\td"},
 		{"\u009b31m", `\x9b31m`},
 		{"user\u202egnp.exe", `user\u202egnp.exe`},
 		{"raw \x9b byte", "raw \ufffd byte"},
