@@ -307,7 +307,7 @@ func page[T listed](w http.ResponseWriter, r *http.Request, base string, items [
 }
 
 // writeList answers a list call with one page of what build returns; build runs under the read
-// lock because the JSON views resolve logins and client ids against the live model.
+// lock because it reads the model's maps.
 func writeList[T listed](s *Server, w http.ResponseWriter, r *http.Request, build func(base string) []T) {
 	base := s.baseFor(r)
 	s.mu.RLock()
@@ -995,34 +995,12 @@ func (s *Server) createIn(w http.ResponseWriter, r *http.Request, add func(t tar
 	}
 }
 
+// apiLifecycle serves the server, policy and rule lifecycles alike: the route's path says which.
 func (s *Server) apiLifecycle(w http.ResponseWriter, r *http.Request) {
 	inactive, ok := lifecycleOp(w, r)
 	if ok && s.change(w, r, func(t target) bool { *t.inactive() = inactive; return true }) {
 		w.WriteHeader(http.StatusNoContent)
 	}
-}
-
-// checkHead checks the fields policies and rules share.
-func checkHead(typ, wantType, name, status string) fieldProblems {
-	var p fieldProblems
-	if typ != wantType {
-		p.add("type", "must be %s (got %q)", wantType, typ)
-	}
-	if strings.TrimSpace(name) == "" {
-		p.add("name", "The field cannot be left blank")
-	}
-	if status != "" && status != "ACTIVE" && status != "INACTIVE" {
-		p.add("status", "must be ACTIVE or INACTIVE")
-	}
-	return p
-}
-
-// priorityAt is the priority Okta reports: the stored one, or the position when none was given.
-func priorityAt(priority, index int) int {
-	if priority == 0 {
-		return index + 1
-	}
-	return priority
 }
 
 func (s *Server) apiListServers(w http.ResponseWriter, r *http.Request) {
@@ -1103,6 +1081,29 @@ type apiPolicyCond struct {
 type apiInclude struct {
 	Include []string `json:"include"`
 	Exclude []string `json:"exclude,omitempty"`
+}
+
+// checkHead checks the fields policies and rules share.
+func checkHead(typ, wantType, name, status string) fieldProblems {
+	var p fieldProblems
+	if typ != wantType {
+		p.add("type", "must be %s (got %q)", wantType, typ)
+	}
+	if strings.TrimSpace(name) == "" {
+		p.add("name", "The field cannot be left blank")
+	}
+	if status != "" && status != "ACTIVE" && status != "INACTIVE" {
+		p.add("status", "must be ACTIVE or INACTIVE")
+	}
+	return p
+}
+
+// priorityAt is the priority Okta reports: the stored one, or the position when none was given.
+func priorityAt(priority, index int) int {
+	if priority == 0 {
+		return index + 1
+	}
+	return priority
 }
 
 func (s *Server) policyJSON(base, asID string, p Policy, index int) apiPolicy {
