@@ -129,7 +129,7 @@ func (s *Server) mgmtRoutes(mux *http.ServeMux) {
 	h("GET /api/v1/users", s.apiListUsers)
 	h("GET /api/v1/users/{id}", s.apiGetUser)
 	h("GET /api/v1/apps", s.apiListApps)
-	h("POST /api/v1/apps", s.apiCreateApp)
+	h("POST /api/v1/apps", withBody(s.apiCreateApp))
 	h("GET /api/v1/apps/{app}", s.apiGetApp)
 	h("PUT /api/v1/apps/{app}", s.apiUpdateApp)
 	h("DELETE /api/v1/apps/{app}", s.apiDeleteApp)
@@ -139,20 +139,20 @@ func (s *Server) mgmtRoutes(mux *http.ServeMux) {
 	h("GET /api/v1/apps/{app}/users/{user}", s.apiGetAppUser)
 	h("DELETE /api/v1/apps/{app}/users/{user}", s.apiUnassignUser)
 	h("GET /api/v1/authorizationServers", s.apiListServers)
-	h("POST /api/v1/authorizationServers", s.apiCreateServer)
+	h("POST /api/v1/authorizationServers", withBody(s.apiCreateServer))
 	h("GET /api/v1/authorizationServers/{as}", s.apiGetServer)
 	h("DELETE /api/v1/authorizationServers/{as}", s.apiDeleteServer)
-	h("POST /api/v1/authorizationServers/{as}/lifecycle/{op}", s.apiServerLifecycle)
+	h("POST /api/v1/authorizationServers/{as}/lifecycle/{op}", s.apiLifecycle)
 	h("GET /api/v1/authorizationServers/{as}/policies", s.apiListPolicies)
-	h("POST /api/v1/authorizationServers/{as}/policies", s.apiCreatePolicy)
+	h("POST /api/v1/authorizationServers/{as}/policies", withBody(s.apiCreatePolicy))
 	h("GET /api/v1/authorizationServers/{as}/policies/{pol}", s.apiGetPolicy)
 	h("DELETE /api/v1/authorizationServers/{as}/policies/{pol}", s.apiDeletePolicy)
-	h("POST /api/v1/authorizationServers/{as}/policies/{pol}/lifecycle/{op}", s.apiPolicyLifecycle)
+	h("POST /api/v1/authorizationServers/{as}/policies/{pol}/lifecycle/{op}", s.apiLifecycle)
 	h("GET /api/v1/authorizationServers/{as}/policies/{pol}/rules", s.apiListRules)
-	h("POST /api/v1/authorizationServers/{as}/policies/{pol}/rules", s.apiCreateRule)
+	h("POST /api/v1/authorizationServers/{as}/policies/{pol}/rules", withBody(s.apiCreateRule))
 	h("GET /api/v1/authorizationServers/{as}/policies/{pol}/rules/{rule}", s.apiGetRule)
 	h("DELETE /api/v1/authorizationServers/{as}/policies/{pol}/rules/{rule}", s.apiDeleteRule)
-	h("POST /api/v1/authorizationServers/{as}/policies/{pol}/rules/{rule}/lifecycle/{op}", s.apiRuleLifecycle)
+	h("POST /api/v1/authorizationServers/{as}/policies/{pol}/rules/{rule}/lifecycle/{op}", s.apiLifecycle)
 	h("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeOktaError(w, r, http.StatusNotFound, "E0000022", "The endpoint does not support the provided HTTP method")
 	})
@@ -239,6 +239,16 @@ func decodeAPI(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
+// withBody gives fn the decoded body; a body that does not parse never reaches it.
+func withBody[T any](fn func(w http.ResponseWriter, r *http.Request, in T)) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in T
+		if decodeAPI(w, r, &in) {
+			fn(w, r, in)
+		}
+	}
+}
+
 func jsonProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
@@ -251,8 +261,18 @@ func jsonProblem(err error) string {
 	return "invalid JSON: " + err.Error()
 }
 
+// listed is a JSON view page can order: Okta pages by id, and after= names the last one seen.
+type listed interface{ key() string }
+
+func (u apiUser) key() string    { return u.ID }
+func (a apiApp) key() string     { return a.ID }
+func (a apiAppUser) key() string { return a.ID }
+func (a apiServer) key() string  { return a.ID }
+func (p apiPolicy) key() string  { return p.ID }
+func (ru apiRule) key() string   { return ru.ID }
+
 // page is one page of a list, and the Link headers that lead through it.
-func page[T any](w http.ResponseWriter, r *http.Request, base string, items []T, id func(T) string) ([]T, bool) {
+func page[T listed](w http.ResponseWriter, r *http.Request, base string, items []T) ([]T, bool) {
 	q := r.URL.Query()
 	limit := maxPageLimit
 	if v := q.Get("limit"); v != "" {
@@ -263,9 +283,9 @@ func page[T any](w http.ResponseWriter, r *http.Request, base string, items []T,
 		}
 		limit = min(n, maxPageLimit)
 	}
-	sort.SliceStable(items, func(i, j int) bool { return id(items[i]) < id(items[j]) })
+	sort.SliceStable(items, func(i, j int) bool { return items[i].key() < items[j].key() })
 	if after := q.Get("after"); after != "" {
-		i := sort.Search(len(items), func(i int) bool { return id(items[i]) > after })
+		i := sort.Search(len(items), func(i int) bool { return items[i].key() > after })
 		items = items[i:]
 	}
 	self := base + r.URL.Path
@@ -280,13 +300,45 @@ func page[T any](w http.ResponseWriter, r *http.Request, base string, items []T,
 			next[k] = v
 		}
 		next.Set("limit", strconv.Itoa(limit))
-		next.Set("after", id(items[len(items)-1]))
+		next.Set("after", items[len(items)-1].key())
 		w.Header().Add("Link", "<"+base+r.URL.Path+"?"+next.Encode()+`>; rel="next"`)
 	}
 	return items, true
 }
 
+// writeList answers a list call with one page of what build returns; build runs under the read
+// lock because it reads the model's maps.
+func writeList[T listed](s *Server, w http.ResponseWriter, r *http.Request, build func(base string) []T) {
+	base := s.baseFor(r)
+	s.mu.RLock()
+	list := build(base)
+	s.mu.RUnlock()
+	if list, ok := page(w, r, base, list); ok {
+		writeJSON(w, http.StatusOK, nonNil(list))
+	}
+}
+
+// views is the JSON view of every object in m, in no particular order: page sorts.
+func views[V, T any](m map[string]V, view func(V) T) []T {
+	list := make([]T, 0, len(m))
+	for _, v := range m {
+		list = append(list, view(v))
+	}
+	return list
+}
+
 func apiTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func selfLink(href string) map[string]any {
+	return map[string]any{"self": map[string]string{"href": href}}
+}
+
+func statusOf(inactive bool) string {
+	if inactive {
+		return "INACTIVE"
+	}
+	return "ACTIVE"
+}
 
 // ---- users ----
 
@@ -311,7 +363,7 @@ func (s *Server) userJSON(base string, u *User) apiUser {
 	t := apiTime(s.mgmt.createdAt(u.ID))
 	return apiUser{ID: u.ID, Status: "ACTIVE", Created: t, LastUpdated: t,
 		Profile: apiUserProfile{Login: u.Login, Email: u.Profile.Email, FirstName: u.Profile.GivenName, LastName: u.Profile.FamilyName, DisplayName: u.Profile.Name},
-		Links:   map[string]any{"self": map[string]string{"href": base + "/api/v1/users/" + u.ID}}}
+		Links:   selfLink(base + "/api/v1/users/" + u.ID)}
 }
 
 // loginExpr is the one search and filter expression the emulator understands, the one Okta's
@@ -335,19 +387,14 @@ func (s *Server) apiListUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		login, byLogin = strings.ReplaceAll(m[1], `\"`, `"`), true
 	}
-	base := s.baseFor(r)
-	s.mu.RLock()
-	var list []apiUser
-	for _, u := range s.byID {
-		if !byLogin || strings.EqualFold(u.Login, login) {
-			list = append(list, s.userJSON(base, u))
+	writeList(s, w, r, func(base string) (list []apiUser) {
+		for _, u := range s.byID {
+			if !byLogin || strings.EqualFold(u.Login, login) {
+				list = append(list, s.userJSON(base, u))
+			}
 		}
-	}
-	s.mu.RUnlock()
-	list, ok := page(w, r, base, list, func(u apiUser) string { return u.ID })
-	if ok {
-		writeJSON(w, http.StatusOK, nonNil(list))
-	}
+		return list
+	})
 }
 
 func (s *Server) apiGetUser(w http.ResponseWriter, r *http.Request) {
@@ -425,10 +472,6 @@ func oktaAppType(clientType string) string {
 }
 
 func (s *Server) appJSON(base string, c *Client) apiApp {
-	status := "ACTIVE"
-	if c.Inactive {
-		status = "INACTIVE"
-	}
 	method := AuthBasic
 	if c.Public() {
 		method = AuthNone
@@ -440,7 +483,7 @@ func (s *Server) appJSON(base string, c *Client) apiApp {
 		responseTypes = []string{"code"}
 	}
 	return apiApp{
-		ID: c.ID, Name: "oidc_client", Label: c.Name, Status: status, Created: t, LastUpdated: t, SignOnMode: "OPENID_CONNECT",
+		ID: c.ID, Name: "oidc_client", Label: c.Name, Status: statusOf(c.Inactive), Created: t, LastUpdated: t, SignOnMode: "OPENID_CONNECT",
 		Credentials: apiAppCreds{OAuthClient: apiOAuthCreds{ClientID: c.ID, ClientSecret: c.Secret, TokenEndpointAuthMethod: method, AutoKeyRotation: &rotate, PKCERequired: &pkce}},
 		Settings: apiAppSettings{OAuthClient: &apiOAuthSettings{
 			RedirectURIs: nonNil(slices.Clone(c.RedirectURIs)), PostLogoutRedirectURIs: slices.Clone(c.PostLogoutRedirectURIs),
@@ -555,23 +598,12 @@ func withID(c Client) Client {
 }
 
 func (s *Server) apiListApps(w http.ResponseWriter, r *http.Request) {
-	base := s.baseFor(r)
-	s.mu.RLock()
-	list := make([]apiApp, 0, len(s.clients))
-	for _, c := range s.clients {
-		list = append(list, s.appJSON(base, c))
-	}
-	s.mu.RUnlock()
-	if list, ok := page(w, r, base, list, func(a apiApp) string { return a.ID }); ok {
-		writeJSON(w, http.StatusOK, list)
-	}
+	writeList(s, w, r, func(base string) []apiApp {
+		return views(s.clients, func(c *Client) apiApp { return s.appJSON(base, c) })
+	})
 }
 
-func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request) {
-	var in apiApp
-	if !decodeAPI(w, r, &in) {
-		return
-	}
+func (s *Server) apiCreateApp(w http.ResponseWriter, r *http.Request, in apiApp) {
 	c, probs := clientFromApp(in, nil)
 	activate := true
 	switch v := r.URL.Query().Get("activate"); v {
@@ -667,23 +699,36 @@ func (s *Server) apiDeleteApp(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) apiAppLifecycle(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.lookupApp(w, r)
-	if !ok {
-		return
-	}
-	inactive, ok := lifecycleOp(w, r)
-	if !ok {
-		return
-	}
+// changeApp applies fn to a copy of the app {app} and swaps it in, as change does for
+// authorization servers. fn answers the request itself when it returns false.
+func (s *Server) changeApp(w http.ResponseWriter, r *http.Request, fn func(c *Client) bool) bool {
+	id := r.PathValue("app")
 	s.mu.Lock()
-	if cur, still := s.clients[c.ID]; still {
-		cp := *cur
-		cp.Inactive = inactive
-		s.clients[c.ID] = &cp
+	defer s.mu.Unlock()
+	cur, ok := s.clients[id]
+	if !ok {
+		notFound(w, r, id, "AppInstance")
+		return false
 	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, struct{}{})
+	cp := *cur
+	if !fn(&cp) {
+		return false
+	}
+	s.clients[id] = &cp
+	return true
+}
+
+// apiAppLifecycle answers 200 with an empty object where the server lifecycle answers 204: Okta
+// does so.
+func (s *Server) apiAppLifecycle(w http.ResponseWriter, r *http.Request) {
+	if s.changeApp(w, r, func(c *Client) bool {
+		// after the app: Okta's 404 for a missing app comes before the one for an unknown op
+		inactive, ok := lifecycleOp(w, r)
+		c.Inactive = inactive
+		return ok
+	}) {
+		writeJSON(w, http.StatusOK, struct{}{})
+	}
 }
 
 // lifecycleOp reads {op}: activate or deactivate, reporting whether the object becomes inactive.
@@ -736,18 +781,14 @@ func (s *Server) apiListAppUsers(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	base := s.baseFor(r)
-	s.mu.RLock()
-	var list []apiAppUser
-	for _, u := range s.byID {
-		if scope := assignmentScope(c, u); scope != "" {
-			list = append(list, s.appUserJSON(base, c, u, scope))
+	writeList(s, w, r, func(base string) (list []apiAppUser) {
+		for _, u := range s.byID {
+			if scope := assignmentScope(c, u); scope != "" {
+				list = append(list, s.appUserJSON(base, c, u, scope))
+			}
 		}
-	}
-	s.mu.RUnlock()
-	if list, ok := page(w, r, base, list, func(a apiAppUser) string { return a.ID }); ok {
-		writeJSON(w, http.StatusOK, nonNil(list))
-	}
+		return list
+	})
 }
 
 func (s *Server) apiAssignUser(w http.ResponseWriter, r *http.Request) {
@@ -776,27 +817,23 @@ func (s *Server) apiAssignUser(w http.ResponseWriter, r *http.Request) {
 		validationFailed(w, r, probs)
 		return
 	}
-	s.mu.Lock()
-	u, okU := s.byID[in.ID]
-	cur, okC := s.clients[c.ID]
-	if !okU || !okC {
-		s.mu.Unlock()
-		if !okU {
+	var u *User
+	if s.changeApp(w, r, func(cp *Client) bool {
+		found, ok := s.byID[in.ID]
+		if !ok {
 			notFound(w, r, in.ID, "User")
-		} else {
-			notFound(w, r, c.ID, "AppInstance")
+			return false
 		}
-		return
+		u = found
+		if !containsFold(cp.AssignedUsers, u.Login) {
+			cp.AssignedUsers = append(slices.Clone(cp.AssignedUsers), u.Login)
+		}
+		c = cp
+		return true
+	}) {
+		s.mgmt.noteCreated(c.ID+"/"+u.ID, s.now())
+		writeJSON(w, http.StatusOK, s.appUserJSON(s.baseFor(r), c, u, "USER"))
 	}
-	if !containsFold(cur.AssignedUsers, u.Login) {
-		cp := *cur
-		cp.AssignedUsers = append(slices.Clone(cur.AssignedUsers), u.Login)
-		s.clients[c.ID] = &cp
-		cur = &cp
-	}
-	s.mu.Unlock()
-	s.mgmt.noteCreated(c.ID+"/"+u.ID, s.now())
-	writeJSON(w, http.StatusOK, s.appUserJSON(s.baseFor(r), cur, u, "USER"))
 }
 
 func (s *Server) apiGetAppUser(w http.ResponseWriter, r *http.Request) {
@@ -820,24 +857,18 @@ func (s *Server) apiGetAppUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiUnassignUser(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.lookupApp(w, r)
-	if !ok {
-		return
+	if s.changeApp(w, r, func(c *Client) bool {
+		id := r.PathValue("user")
+		u, ok := s.byID[id]
+		if !ok || !containsFold(c.AssignedUsers, u.Login) {
+			notFound(w, r, id, "AppUser")
+			return false
+		}
+		c.AssignedUsers = slices.DeleteFunc(slices.Clone(c.AssignedUsers), func(l string) bool { return strings.EqualFold(l, u.Login) })
+		return true
+	}) {
+		w.WriteHeader(http.StatusNoContent)
 	}
-	id := r.PathValue("user")
-	s.mu.Lock()
-	u, okU := s.byID[id]
-	cur, okC := s.clients[c.ID]
-	if !okU || !okC || !containsFold(cur.AssignedUsers, u.Login) {
-		s.mu.Unlock()
-		notFound(w, r, id, "AppUser")
-		return
-	}
-	cp := *cur
-	cp.AssignedUsers = slices.DeleteFunc(slices.Clone(cur.AssignedUsers), func(l string) bool { return strings.EqualFold(l, u.Login) })
-	s.clients[c.ID] = &cp
-	s.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // ---- authorization servers ----
@@ -858,36 +889,76 @@ type apiServer struct {
 }
 
 func (s *Server) serverJSON(base string, as *AuthServer) apiServer {
-	status := "ACTIVE"
-	if as.Inactive {
-		status = "INACTIVE"
-	}
 	t := apiTime(s.mgmt.createdAt(as.ID))
 	kid := "" // a key that failed to generate has no id; token requests report that failure
 	if k, err := s.keys.active(); err == nil {
 		kid = k.kid
 	}
 	return apiServer{ID: as.ID, Name: as.Name, Description: as.Description, Audiences: nonNil(slices.Clone(as.Audiences)),
-		Issuer: base + "/oauth2/" + as.ID, IssuerMode: "ORG_URL", Status: status, Created: t, LastUpdated: t,
+		Issuer: base + "/oauth2/" + as.ID, IssuerMode: "ORG_URL", Status: statusOf(as.Inactive), Created: t, LastUpdated: t,
 		Credentials: map[string]any{"signing": map[string]string{"rotationMode": "AUTO", "kid": kid}},
 		Default:     as.ID == DefaultAuthServerID,
-		Links:       map[string]any{"self": map[string]string{"href": base + "/api/v1/authorizationServers/" + as.ID}}}
+		Links:       selfLink(base + "/api/v1/authorizationServers/" + as.ID)}
 }
 
-func (s *Server) lookupServer(w http.ResponseWriter, r *http.Request) (*AuthServer, bool) {
+// target is what a path under /api/v1/authorizationServers/{as} names: the server, one of its
+// policies ({pol}) or a rule of one ({rule}); pi and ri are -1 where the route stops above.
+type target struct {
+	as     *AuthServer
+	pi, ri int
+}
+
+func (t target) policy() *Policy { return &t.as.Policies[t.pi] }
+func (t target) rule() *Rule     { return &t.policy().Rules[t.ri] }
+
+// inactive is the status flag of the object the path names, so one lifecycle handler serves all
+// three levels.
+func (t target) inactive() *bool {
+	switch {
+	case t.ri >= 0:
+		return &t.rule().Inactive
+	case t.pi >= 0:
+		return &t.policy().Inactive
+	}
+	return &t.as.Inactive
+}
+
+// resolve finds {pol} and {rule} in as as far as the route names them; Okta's 404 names the
+// first one missing.
+func resolve(w http.ResponseWriter, r *http.Request, as *AuthServer) (target, bool) {
+	t := target{as: as, pi: -1, ri: -1}
+	if id := r.PathValue("pol"); id != "" {
+		if t.pi = slices.IndexFunc(as.Policies, func(p Policy) bool { return p.ID == id }); t.pi < 0 {
+			notFound(w, r, id, "AuthorizationServerPolicy")
+			return t, false
+		}
+	}
+	if id := r.PathValue("rule"); id != "" {
+		if t.ri = slices.IndexFunc(t.policy().Rules, func(ru Rule) bool { return ru.ID == id }); t.ri < 0 {
+			notFound(w, r, id, "AuthorizationServerPolicyRule")
+			return t, false
+		}
+	}
+	return t, true
+}
+
+// lookup resolves the path against the live server, for reading only.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (target, bool) {
 	id := r.PathValue("as")
 	s.mu.RLock()
 	as, ok := s.servers[id]
 	s.mu.RUnlock()
 	if !ok {
 		notFound(w, r, id, "AuthorizationServer")
+		return target{}, false
 	}
-	return as, ok
+	return resolve(w, r, as)
 }
 
-// changeServer applies fn to a copy of the server and swaps it in, so handlers holding the old
-// one keep a consistent view. fn answers the request itself when it returns false.
-func (s *Server) changeServer(w http.ResponseWriter, r *http.Request, fn func(*AuthServer) bool) bool {
+// change resolves the path against a copy of the server and swaps the copy in once fn has
+// changed it, so handlers holding the old one keep a consistent view. fn answers the request
+// itself when it returns false.
+func (s *Server) change(w http.ResponseWriter, r *http.Request, fn func(target) bool) bool {
 	id := r.PathValue("as")
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -897,31 +968,48 @@ func (s *Server) changeServer(w http.ResponseWriter, r *http.Request, fn func(*A
 		return false
 	}
 	cp := cloneAuthServer(*as)
-	if !fn(&cp) {
+	t, ok := resolve(w, r, &cp)
+	if !ok || !fn(t) {
 		return false
 	}
 	s.servers[id] = &cp
 	return true
 }
 
-func (s *Server) apiListServers(w http.ResponseWriter, r *http.Request) {
-	base := s.baseFor(r)
-	s.mu.RLock()
-	list := make([]apiServer, 0, len(s.servers))
-	for _, as := range s.servers {
-		list = append(list, s.serverJSON(base, as))
-	}
-	s.mu.RUnlock()
-	if list, ok := page(w, r, base, list, func(a apiServer) string { return a.ID }); ok {
-		writeJSON(w, http.StatusOK, list)
+// createIn answers a POST that adds a policy or rule: add checks the body against the server's
+// copy and, only when it finds no problem, appends the object and returns its id and view.
+func (s *Server) createIn(w http.ResponseWriter, r *http.Request, add func(t target, base string) (id string, out any, probs fieldProblems)) {
+	base := s.baseFor(r) // before change: it takes the lock baseFor reads under
+	var id string
+	var out any
+	if s.change(w, r, func(t target) bool {
+		var probs fieldProblems
+		if id, out, probs = add(t, base); len(probs) > 0 {
+			validationFailed(w, r, probs)
+			return false
+		}
+		return true
+	}) {
+		s.mgmt.noteCreated(id, s.now())
+		writeJSON(w, http.StatusCreated, out)
 	}
 }
 
-func (s *Server) apiCreateServer(w http.ResponseWriter, r *http.Request) {
-	var in apiServer
-	if !decodeAPI(w, r, &in) {
-		return
+// apiLifecycle serves the server, policy and rule lifecycles alike: the route's path says which.
+func (s *Server) apiLifecycle(w http.ResponseWriter, r *http.Request) {
+	inactive, ok := lifecycleOp(w, r)
+	if ok && s.change(w, r, func(t target) bool { *t.inactive() = inactive; return true }) {
+		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+func (s *Server) apiListServers(w http.ResponseWriter, r *http.Request) {
+	writeList(s, w, r, func(base string) []apiServer {
+		return views(s.servers, func(as *AuthServer) apiServer { return s.serverJSON(base, as) })
+	})
+}
+
+func (s *Server) apiCreateServer(w http.ResponseWriter, r *http.Request, in apiServer) {
 	var probs fieldProblems
 	if strings.TrimSpace(in.Name) == "" {
 		probs.add("name", "The field cannot be left blank")
@@ -948,16 +1036,17 @@ func (s *Server) apiCreateServer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiGetServer(w http.ResponseWriter, r *http.Request) {
-	if as, ok := s.lookupServer(w, r); ok {
-		writeJSON(w, http.StatusOK, s.serverJSON(s.baseFor(r), as))
+	if t, ok := s.lookup(w, r); ok {
+		writeJSON(w, http.StatusOK, s.serverJSON(s.baseFor(r), t.as))
 	}
 }
 
 func (s *Server) apiDeleteServer(w http.ResponseWriter, r *http.Request) {
-	as, ok := s.lookupServer(w, r)
+	t, ok := s.lookup(w, r)
 	if !ok {
 		return
 	}
+	as := t.as
 	if as.ID == DefaultAuthServerID {
 		writeAPIError(w, r, http.StatusForbidden, "E0000006", "You do not have permission to perform the requested action",
 			"the default authorization server cannot be deleted")
@@ -967,16 +1056,6 @@ func (s *Server) apiDeleteServer(w http.ResponseWriter, r *http.Request) {
 	delete(s.servers, as.ID)
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) apiServerLifecycle(w http.ResponseWriter, r *http.Request) {
-	inactive, ok := lifecycleOp(w, r)
-	if !ok {
-		return
-	}
-	if s.changeServer(w, r, func(as *AuthServer) bool { as.Inactive = inactive; return true }) {
-		w.WriteHeader(http.StatusNoContent)
-	}
 }
 
 // ---- policies ----
@@ -1004,66 +1083,57 @@ type apiInclude struct {
 	Exclude []string `json:"exclude,omitempty"`
 }
 
-func statusOf(inactive bool) string {
-	if inactive {
-		return "INACTIVE"
+// checkHead checks the fields policies and rules share.
+func checkHead(typ, wantType, name, status string) fieldProblems {
+	var p fieldProblems
+	if typ != wantType {
+		p.add("type", "must be %s (got %q)", wantType, typ)
 	}
-	return "ACTIVE"
+	if strings.TrimSpace(name) == "" {
+		p.add("name", "The field cannot be left blank")
+	}
+	if status != "" && status != "ACTIVE" && status != "INACTIVE" {
+		p.add("status", "must be ACTIVE or INACTIVE")
+	}
+	return p
+}
+
+// priorityAt is the priority Okta reports: the stored one, or the position when none was given.
+func priorityAt(priority, index int) int {
+	if priority == 0 {
+		return index + 1
+	}
+	return priority
 }
 
 func (s *Server) policyJSON(base, asID string, p Policy, index int) apiPolicy {
 	t := apiTime(s.mgmt.createdAt(p.ID))
-	prio := p.Priority
-	if prio == 0 {
-		prio = index + 1
-	}
-	return apiPolicy{ID: p.ID, Type: "OAUTH_AUTHORIZATION_POLICY", Status: statusOf(p.Inactive), Name: p.Name, Priority: prio,
+	return apiPolicy{ID: p.ID, Type: "OAUTH_AUTHORIZATION_POLICY", Status: statusOf(p.Inactive), Name: p.Name, Priority: priorityAt(p.Priority, index),
 		System: p.Name == "Default Policy", Conditions: &apiPolicyCond{Clients: &apiInclude{Include: nonNil(slices.Clone(p.Clients))}},
 		Created: t, LastUpdated: t,
-		Links: map[string]any{"self": map[string]string{"href": base + "/api/v1/authorizationServers/" + asID + "/policies/" + p.ID}}}
-}
-
-func policyIndex(as *AuthServer, id string) int {
-	return slices.IndexFunc(as.Policies, func(p Policy) bool { return p.ID == id })
+		Links: selfLink(base + "/api/v1/authorizationServers/" + asID + "/policies/" + p.ID)}
 }
 
 func (s *Server) apiListPolicies(w http.ResponseWriter, r *http.Request) {
-	as, ok := s.lookupServer(w, r)
+	t, ok := s.lookup(w, r)
 	if !ok {
 		return
 	}
-	base := s.baseFor(r)
-	list := make([]apiPolicy, 0, len(as.Policies))
-	for i, p := range as.Policies {
-		list = append(list, s.policyJSON(base, as.ID, p, i))
-	}
-	if list, ok := page(w, r, base, list, func(p apiPolicy) string { return p.ID }); ok {
-		writeJSON(w, http.StatusOK, list)
-	}
+	writeList(s, w, r, func(base string) (list []apiPolicy) {
+		for i, p := range t.as.Policies {
+			list = append(list, s.policyJSON(base, t.as.ID, p, i))
+		}
+		return list
+	})
 }
 
-func (s *Server) apiCreatePolicy(w http.ResponseWriter, r *http.Request) {
-	var in apiPolicy
-	if !decodeAPI(w, r, &in) {
-		return
-	}
-	var probs fieldProblems
-	if in.Type != "OAUTH_AUTHORIZATION_POLICY" {
-		probs.add("type", "must be OAUTH_AUTHORIZATION_POLICY (got %q)", in.Type)
-	}
-	if strings.TrimSpace(in.Name) == "" {
-		probs.add("name", "The field cannot be left blank")
-	}
-	if in.Status != "" && in.Status != "ACTIVE" && in.Status != "INACTIVE" {
-		probs.add("status", "must be ACTIVE or INACTIVE")
-	}
+func (s *Server) apiCreatePolicy(w http.ResponseWriter, r *http.Request, in apiPolicy) {
+	probs := checkHead(in.Type, "OAUTH_AUTHORIZATION_POLICY", in.Name, in.Status)
 	if in.Conditions == nil || in.Conditions.Clients == nil || len(in.Conditions.Clients.Include) == 0 {
 		probs.add("conditions.clients.include", "The field cannot be left blank (client ids or ALL_CLIENTS)")
 	}
 	p := Policy{ID: oktaID("00p"), Name: in.Name, Inactive: in.Status == "INACTIVE", Priority: in.Priority, Rules: []Rule{}}
-	base := s.baseFor(r) // before changeServer: it takes the lock baseFor reads under
-	var out apiPolicy
-	if s.changeServer(w, r, func(as *AuthServer) bool {
+	s.createIn(w, r, func(t target, base string) (string, any, fieldProblems) {
 		if in.Conditions != nil && in.Conditions.Clients != nil {
 			for _, c := range in.Conditions.Clients.Include {
 				if _, ok := s.clients[c]; !ok && c != AllClients {
@@ -1073,64 +1143,21 @@ func (s *Server) apiCreatePolicy(w http.ResponseWriter, r *http.Request) {
 			p.Clients = slices.Clone(in.Conditions.Clients.Include)
 		}
 		if len(probs) > 0 {
-			validationFailed(w, r, probs)
-			return false
+			return "", nil, probs
 		}
-		as.Policies = append(as.Policies, p)
-		out = s.policyJSON(base, as.ID, p, len(as.Policies)-1)
-		return true
-	}) {
-		s.mgmt.noteCreated(p.ID, s.now())
-		writeJSON(w, http.StatusCreated, out)
-	}
-}
-
-func (s *Server) lookupPolicy(w http.ResponseWriter, r *http.Request) (*AuthServer, int, bool) {
-	as, ok := s.lookupServer(w, r)
-	if !ok {
-		return nil, 0, false
-	}
-	i := policyIndex(as, r.PathValue("pol"))
-	if i < 0 {
-		notFound(w, r, r.PathValue("pol"), "AuthorizationServerPolicy")
-		return nil, 0, false
-	}
-	return as, i, true
-}
-
-func (s *Server) apiGetPolicy(w http.ResponseWriter, r *http.Request) {
-	if as, i, ok := s.lookupPolicy(w, r); ok {
-		writeJSON(w, http.StatusOK, s.policyJSON(s.baseFor(r), as.ID, as.Policies[i], i))
-	}
-}
-
-// changePolicy applies fn to the policy {pol} of a copy of the server {as}.
-func (s *Server) changePolicy(w http.ResponseWriter, r *http.Request, fn func(as *AuthServer, i int) bool) bool {
-	return s.changeServer(w, r, func(as *AuthServer) bool {
-		i := policyIndex(as, r.PathValue("pol"))
-		if i < 0 {
-			notFound(w, r, r.PathValue("pol"), "AuthorizationServerPolicy")
-			return false
-		}
-		return fn(as, i)
+		t.as.Policies = append(t.as.Policies, p)
+		return p.ID, s.policyJSON(base, t.as.ID, p, len(t.as.Policies)-1), nil
 	})
 }
 
-func (s *Server) apiDeletePolicy(w http.ResponseWriter, r *http.Request) {
-	if s.changePolicy(w, r, func(as *AuthServer, i int) bool {
-		as.Policies = slices.Delete(as.Policies, i, i+1)
-		return true
-	}) {
-		w.WriteHeader(http.StatusNoContent)
+func (s *Server) apiGetPolicy(w http.ResponseWriter, r *http.Request) {
+	if t, ok := s.lookup(w, r); ok {
+		writeJSON(w, http.StatusOK, s.policyJSON(s.baseFor(r), t.as.ID, *t.policy(), t.pi))
 	}
 }
 
-func (s *Server) apiPolicyLifecycle(w http.ResponseWriter, r *http.Request) {
-	inactive, ok := lifecycleOp(w, r)
-	if !ok {
-		return
-	}
-	if s.changePolicy(w, r, func(as *AuthServer, i int) bool { as.Policies[i].Inactive = inactive; return true }) {
+func (s *Server) apiDeletePolicy(w http.ResponseWriter, r *http.Request) {
+	if s.change(w, r, func(t target) bool { t.as.Policies = slices.Delete(t.as.Policies, t.pi, t.pi+1); return true }) {
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
@@ -1174,10 +1201,6 @@ type apiTokenAction struct {
 
 func (s *Server) ruleJSON(base, asID, polID string, ru Rule, index int) apiRule {
 	t := apiTime(s.mgmt.createdAt(ru.ID))
-	prio := ru.Priority
-	if prio == 0 {
-		prio = index + 1
-	}
 	users := make([]string, 0, len(ru.Users))
 	for _, l := range ru.Users {
 		if u, ok := s.users[strings.ToLower(l)]; ok {
@@ -1200,46 +1223,33 @@ func (s *Server) ruleJSON(base, asID, polID string, ru Rule, index int) apiRule 
 	if life == 0 {
 		life = int(s.tokens.AccessToken / time.Minute)
 	}
-	return apiRule{ID: ru.ID, Type: "RESOURCE_ACCESS", Status: statusOf(ru.Inactive), Name: ru.Name, Priority: prio,
+	return apiRule{ID: ru.ID, Type: "RESOURCE_ACCESS", Status: statusOf(ru.Inactive), Name: ru.Name, Priority: priorityAt(ru.Priority, index),
 		System: ru.Name == "Default Policy Rule",
 		Conditions: &apiRuleCond{People: &apiPeople{Users: &apiInclude{Include: users}, Groups: &apiInclude{Include: groups}},
 			GrantTypes: &apiInclude{Include: grants}, Scopes: &apiInclude{Include: scopes}},
 		Actions: &apiRuleAction{Token: &apiTokenAction{AccessTokenLifetimeMinutes: life, RefreshTokenLifetimeMinutes: 0,
 			RefreshTokenWindowMinutes: int(s.tokens.RefreshToken / time.Minute)}},
 		Created: t, LastUpdated: t,
-		Links: map[string]any{"self": map[string]string{"href": base + "/api/v1/authorizationServers/" + asID + "/policies/" + polID + "/rules/" + ru.ID}}}
+		Links: selfLink(base + "/api/v1/authorizationServers/" + asID + "/policies/" + polID + "/rules/" + ru.ID)}
 }
 
 func (s *Server) apiListRules(w http.ResponseWriter, r *http.Request) {
-	as, i, ok := s.lookupPolicy(w, r)
+	t, ok := s.lookup(w, r)
 	if !ok {
 		return
 	}
-	base := s.baseFor(r)
-	pol := as.Policies[i]
-	s.mu.RLock()
-	list := make([]apiRule, 0, len(pol.Rules))
-	for j, ru := range pol.Rules {
-		list = append(list, s.ruleJSON(base, as.ID, pol.ID, ru, j))
-	}
-	s.mu.RUnlock()
-	if list, ok := page(w, r, base, list, func(x apiRule) string { return x.ID }); ok {
-		writeJSON(w, http.StatusOK, list)
-	}
+	pol := t.policy()
+	writeList(s, w, r, func(base string) (list []apiRule) {
+		for j, ru := range pol.Rules {
+			list = append(list, s.ruleJSON(base, t.as.ID, pol.ID, ru, j))
+		}
+		return list
+	})
 }
 
 // ruleFromAPI checks a rule body (with the server lock held: it resolves user ids and scopes).
 func (s *Server) ruleFromAPI(in apiRule, as *AuthServer) (Rule, fieldProblems) {
-	var p fieldProblems
-	if in.Type != "RESOURCE_ACCESS" {
-		p.add("type", "must be RESOURCE_ACCESS (got %q)", in.Type)
-	}
-	if strings.TrimSpace(in.Name) == "" {
-		p.add("name", "The field cannot be left blank")
-	}
-	if in.Status != "" && in.Status != "ACTIVE" && in.Status != "INACTIVE" {
-		p.add("status", "must be ACTIVE or INACTIVE")
-	}
+	p := checkHead(in.Type, "RESOURCE_ACCESS", in.Name, in.Status)
 	ru := Rule{ID: oktaID("0pr"), Name: in.Name, Inactive: in.Status == "INACTIVE", Priority: in.Priority}
 	if in.Conditions == nil || in.Conditions.GrantTypes == nil || len(in.Conditions.GrantTypes.Include) == 0 {
 		p.add("conditions.grantTypes.include", "The field cannot be left blank")
@@ -1290,76 +1300,32 @@ func (s *Server) ruleFromAPI(in apiRule, as *AuthServer) (Rule, fieldProblems) {
 	return ru, p
 }
 
-func (s *Server) apiCreateRule(w http.ResponseWriter, r *http.Request) {
-	var in apiRule
-	if !decodeAPI(w, r, &in) {
-		return
-	}
-	var out apiRule
-	var id string
-	base := s.baseFor(r) // before changePolicy: it takes the lock baseFor reads under
-	if s.changePolicy(w, r, func(as *AuthServer, i int) bool {
-		ru, probs := s.ruleFromAPI(in, as)
+func (s *Server) apiCreateRule(w http.ResponseWriter, r *http.Request, in apiRule) {
+	s.createIn(w, r, func(t target, base string) (string, any, fieldProblems) {
+		ru, probs := s.ruleFromAPI(in, t.as)
 		if len(probs) > 0 {
-			validationFailed(w, r, probs)
-			return false
+			return "", nil, probs
 		}
-		as.Policies[i].Rules = append(as.Policies[i].Rules, ru)
-		id = ru.ID
-		out = s.ruleJSON(base, as.ID, as.Policies[i].ID, ru, len(as.Policies[i].Rules)-1)
-		return true
-	}) {
-		s.mgmt.noteCreated(id, s.now())
-		writeJSON(w, http.StatusCreated, out)
-	}
-}
-
-func ruleIndex(p Policy, id string) int {
-	return slices.IndexFunc(p.Rules, func(r Rule) bool { return r.ID == id })
+		pol := t.policy()
+		pol.Rules = append(pol.Rules, ru)
+		return ru.ID, s.ruleJSON(base, t.as.ID, pol.ID, ru, len(pol.Rules)-1), nil
+	})
 }
 
 func (s *Server) apiGetRule(w http.ResponseWriter, r *http.Request) {
-	as, i, ok := s.lookupPolicy(w, r)
+	t, ok := s.lookup(w, r)
 	if !ok {
-		return
-	}
-	pol := as.Policies[i]
-	j := ruleIndex(pol, r.PathValue("rule"))
-	if j < 0 {
-		notFound(w, r, r.PathValue("rule"), "AuthorizationServerPolicyRule")
 		return
 	}
 	base := s.baseFor(r)
 	s.mu.RLock()
-	out := s.ruleJSON(base, as.ID, pol.ID, pol.Rules[j], j)
+	out := s.ruleJSON(base, t.as.ID, t.policy().ID, *t.rule(), t.ri)
 	s.mu.RUnlock()
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) changeRule(w http.ResponseWriter, r *http.Request, fn func(p *Policy, j int)) bool {
-	return s.changePolicy(w, r, func(as *AuthServer, i int) bool {
-		j := ruleIndex(as.Policies[i], r.PathValue("rule"))
-		if j < 0 {
-			notFound(w, r, r.PathValue("rule"), "AuthorizationServerPolicyRule")
-			return false
-		}
-		fn(&as.Policies[i], j)
-		return true
-	})
-}
-
 func (s *Server) apiDeleteRule(w http.ResponseWriter, r *http.Request) {
-	if s.changeRule(w, r, func(p *Policy, j int) { p.Rules = slices.Delete(p.Rules, j, j+1) }) {
-		w.WriteHeader(http.StatusNoContent)
-	}
-}
-
-func (s *Server) apiRuleLifecycle(w http.ResponseWriter, r *http.Request) {
-	inactive, ok := lifecycleOp(w, r)
-	if !ok {
-		return
-	}
-	if s.changeRule(w, r, func(p *Policy, j int) { p.Rules[j].Inactive = inactive }) {
+	if s.change(w, r, func(t target) bool { p := t.policy(); p.Rules = slices.Delete(p.Rules, t.ri, t.ri+1); return true }) {
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
