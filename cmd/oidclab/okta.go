@@ -168,8 +168,11 @@ func oktaSetupRun(ctx context.Context, opts *oktaSetupOptions) error {
 		missing = append(missing, "--user")
 	}
 	if len(opts.RedirectURIs) == 0 {
-		// The tunnel's URL would be the natural default; until oidclab runs one, say what to pass.
-		missing = append(missing, "--redirect-uri (the gateway's route as the browser reaches it, e.g. https://TUNNEL/anything)")
+		if uris, ok := redirectFromTunnel(opts.IO); ok {
+			opts.RedirectURIs = uris
+		} else {
+			missing = append(missing, "--redirect-uri (the gateway's route as the browser reaches it, e.g. https://TUNNEL/anything; left out, the URL of a tunnel `oidclab up` or `oidclab tunnel` holds open here)")
+		}
 	}
 	if len(missing) > 0 {
 		return usageErrorf("okta setup needs %s", strings.Join(missing, ", "))
@@ -301,7 +304,11 @@ follows.`,
 
 func oktaSyncRun(ctx context.Context, opts *oktaSyncOptions) error {
 	if len(opts.RedirectURIs) == 0 {
-		return usageErrorf("okta sync needs --redirect-uri")
+		uris, ok := redirectFromTunnel(opts.IO)
+		if !ok {
+			return usageErrorf("okta sync needs --redirect-uri (or a tunnel that `oidclab up` or `oidclab tunnel` holds open here)")
+		}
+		opts.RedirectURIs = uris
 	}
 	st, err := okta.LoadState(opts.StateFile)
 	if err != nil {

@@ -125,6 +125,9 @@ func tunnelRun(ctx context.Context, opts *tunnelOptions) error {
 	go logTunnelEvents(t, logger)
 
 	ready := tunnelReady{PublicURL: t.URL(), To: target.String(), DeckNgrokHost: tutorial.RedirectURI(t.URL())}
+	if remove, err := noteTunnel(tunnelStateFile, ready.PublicURL, ready.DeckNgrokHost); err == nil {
+		defer remove()
+	}
 	if opts.JSON {
 		b, _ := json.Marshal(ready)
 		fmt.Fprintln(opts.IO.Out, string(b))

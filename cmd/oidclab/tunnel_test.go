@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,7 @@ func fakeTunnels(p *tunneltest.Provider) func(string) (tunnel.Provider, error) {
 // With NGROK_AUTHTOKEN set, `up` (--tunnel auto) serves the tutorial on the tunnel: --json says
 // its public URL, the redirect URI is on it, and the token is handed to the tunnel only.
 func TestUpWithTunnel(t *testing.T) {
+	t.Chdir(t.TempDir()) // the tunnel note (.oidclab/tunnel.json) goes to the working directory
 	fake := &tunneltest.Provider{}
 	io, out, errOut := testIO("")
 	readyc := make(chan upReady, 1)
@@ -57,9 +59,16 @@ func TestUpWithTunnel(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("upRun: %v\n%s", err, errOut)
 	}
+	// While it runs, okta setup in another terminal finds the tunnel's redirect URI.
+	if uris, ok := redirectFromTunnel(io); !ok || len(uris) != 1 || uris[0] != tunneltest.DefaultURL+tutorial.Path {
+		t.Errorf("the running tunnel is not noted: %v %v", uris, ok)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("upRun: %v", err)
+	}
+	if _, ok := redirectFromTunnel(io); ok {
+		t.Error("the tunnel note outlived the tunnel")
 	}
 	var ready upReady
 	if err := json.Unmarshal(out.Bytes(), &ready); err != nil {
@@ -82,6 +91,7 @@ func TestUpWithTunnel(t *testing.T) {
 
 // The announcement for a person names the public URL and ngrok's browser warning page.
 func TestUpAnnouncesTunnel(t *testing.T) {
+	t.Chdir(t.TempDir()) // the tunnel note (.oidclab/tunnel.json) goes to the working directory
 	fake := &tunneltest.Provider{}
 	io, _, errOut := testIO("")
 	opts := &upOptions{
@@ -156,6 +166,7 @@ func TestUpBogusTokenProcess(t *testing.T) {
 // `oidclab tunnel` forwards the tunnel to a gateway running elsewhere, as https, and prints
 // the DECK_NGROK_HOST line.
 func TestTunnelCommandForwards(t *testing.T) {
+	t.Chdir(t.TempDir()) // the tunnel note (.oidclab/tunnel.json) goes to the working directory
 	got := make(chan *http.Request, 1)
 	kong := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got <- r.Clone(context.Background())
@@ -222,5 +233,41 @@ func TestTunnelCommandUsageErrors(t *testing.T) {
 		if code := run(tt.args, io); code != int(exitUsage) || !strings.Contains(errOut.String(), tt.want) || out.Len() != 0 {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+// A note left by a process that is gone is not taken for a running tunnel.
+func TestStaleTunnelNote(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.MkdirAll(".oidclab", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// The largest pid Linux allows is 2^22; this one cannot exist.
+	if err := os.WriteFile(tunnelStateFile, []byte(`{"public_url":"https://x.ngrok.app","redirect_uri":"https://x.ngrok.app/anything","pid":8388607}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	io, _, _ := testIO("")
+	if uris, ok := redirectFromTunnel(io); ok {
+		t.Errorf("a stale note was used: %v", uris)
+	}
+}
+
+// okta setup and sync take the running tunnel's redirect URI when --redirect-uri is left out.
+func TestOktaTakesTheRunningTunnel(t *testing.T) {
+	t.Chdir(t.TempDir())
+	remove, err := noteTunnel(tunnelStateFile, "https://x.ngrok.app", "https://x.ngrok.app/anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	io, _, errOut := testIO("")
+	err = oktaSetupRun(context.Background(), &oktaSetupOptions{
+		oktaOptions: oktaOptions{IO: io, StateFile: filepath.Join(t.TempDir(), "s.json"), lookupEnv: func(string) (string, bool) { return "", false }},
+		OrgURL:      "https://example.okta.com", User: "a@example.com"})
+	if !strings.Contains(errOut.String(), "using the running tunnel's redirect URI https://x.ngrok.app/anything") {
+		t.Errorf("stderr: %s", errOut)
+	}
+	if err != nil && strings.Contains(err.Error(), "--redirect-uri") {
+		t.Errorf("still asks for --redirect-uri: %v", err)
 	}
 }

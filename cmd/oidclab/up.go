@@ -114,11 +114,9 @@ func upRun(ctx context.Context, opts *upOptions) error {
 	if names := l.OverriddenEnv(); len(names) > 0 {
 		cfg.Logger.Warn("--idp local provides these decK variables; the environment's values are not used", "variables", names)
 	}
+	defer noteLabTunnel(l)()
 	stopHops := startHops(ctx, opts, l, stderr, cfg.Logger)
-	ready := readyOf(l)
-	if opts.Tunnel != "none" {
-		ready.Tunnel = opts.Tunnel
-	}
+	ready := readyOf(l, opts.Tunnel)
 	announce(opts, stderr, l, ready, cfg.Logger)
 	if opts.Open {
 		if p := firstRoutePath(l.Gateway().Config()); p != "" {

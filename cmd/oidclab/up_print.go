@@ -32,8 +32,11 @@ type upReadyIdP struct {
 	Password    string `json:"password"`
 }
 
-func readyOf(l *lab.Lab) upReady {
+func readyOf(l *lab.Lab, tunnelName string) upReady {
 	r := upReady{ProxyURL: l.ProxyURL(), PublicURL: l.PublicURL()}
+	if tunnelName != "none" {
+		r.Tunnel = tunnelName
+	}
 	if u := l.AdminURL(); u != "" {
 		r.AdminURL = &u
 	}
