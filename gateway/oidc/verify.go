@@ -76,7 +76,8 @@ func (v *verifier) verifyIDToken(ctx context.Context, raw string, want idTokenWa
 		SkipIssuerCheck:            !v.claims,
 		InsecureSkipSignatureCheck: !v.signatures,
 	}
-	ks := sigVerifier{keys: v.keys, algs: algs}
+	// The key set gets the JWS parsed above, so go-oidc's own parse is the only other one.
+	ks := sigVerifier{keys: v.keys, algs: algs, raw: raw, parsed: jws}
 	if v.enableHS && want.client.Secret != "" {
 		ks.hsKey = []byte(want.client.Secret)
 	}
@@ -162,7 +163,7 @@ func (v *verifier) verifyAccessJWT(ctx context.Context, raw, issuer string, adve
 		SupportedSigningAlgs: algStrings(algs),
 		SkipExpiryCheck:      true, // ours, with leeway (see verifyIDToken)
 	}
-	tok, err := gooidc.NewVerifier(issuer, sigVerifier{keys: v.keys, algs: algs}, cfg).Verify(ctx, raw)
+	tok, err := gooidc.NewVerifier(issuer, sigVerifier{keys: v.keys, algs: algs, raw: raw, parsed: jws}, cfg).Verify(ctx, raw)
 	if err != nil {
 		return nil, classify(err)
 	}
