@@ -59,15 +59,17 @@ func TestUpWithTunnel(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("upRun: %v\n%s", err, errOut)
 	}
-	// While it runs, okta setup in another terminal finds the tunnel's redirect URI.
-	if uris, ok := redirectFromTunnel(io); !ok || len(uris) != 1 || uris[0] != tunneltest.DefaultURL+tutorial.Path {
+	// While it runs, okta setup in another terminal finds the tunnel's redirect URI (its own
+	// streams: up is still writing to its stderr).
+	other, _, _ := testIO("")
+	if uris, ok := redirectFromTunnel(other); !ok || len(uris) != 1 || uris[0] != tunneltest.DefaultURL+tutorial.Path {
 		t.Errorf("the running tunnel is not noted: %v %v", uris, ok)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("upRun: %v", err)
 	}
-	if _, ok := redirectFromTunnel(io); ok {
+	if _, ok := redirectFromTunnel(other); ok {
 		t.Error("the tunnel note outlived the tunnel")
 	}
 	var ready upReady
