@@ -45,15 +45,8 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; ex
 O2P=${O2P:-$(command -v oauth2-proxy || echo "$(go env GOPATH)/bin/oauth2-proxy")}
 [[ -x $O2P ]] || { echo "oauth2-proxy not found (go install github.com/oauth2-proxy/oauth2-proxy/v7@v7.15.6); measuring without it" >&2; O2P=""; }
 
-work=$(mktemp -d)
-chmod 700 "$work"
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 echo "building..." >&2
 for cmd in ./cmd/oidclab ./bench/plainproxy ./bench/upstream ./bench/login ./bench/startup; do
@@ -125,19 +118,10 @@ if [[ -n $O2P ]]; then
 	pids+=($o2p_pid)
 fi
 
-wait_for() {
-	for _ in $(seq 100); do
-		curl -sS -o /dev/null "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "not answering: $1" >&2
-	[[ -f $work/o2p.log ]] && tail -5 "$work/o2p.log" >&2
-	exit 1
-}
 wait_for "http://127.0.0.1:${PLAIN_PORT}/anything"
 wait_for "http://127.0.0.1:${GW_PORT}/anything"
 wait_for "http://127.0.0.1:${GWLOG_PORT}/anything"
-[[ -n $O2P ]] && wait_for "http://127.0.0.1:${O2P_PORT}/ping"
+[[ -n $O2P ]] && wait_for "http://127.0.0.1:${O2P_PORT}/ping" "$work/o2p.log"
 [[ -n ${OIDCLAB_BEFORE:-} ]] && wait_for "http://127.0.0.1:${BEFORE_PORT}/anything"
 
 # login SIDE: a fresh login; the Cookie header goes to a 0600 file, never to the terminal.
@@ -148,7 +132,6 @@ login() {
 	esac
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
 
 declare -A PORT PID NAME

@@ -24,14 +24,8 @@ if ! command -v wrk >/dev/null; then
 	sudo apt-get install -y wrk >/dev/null 2>&1 || apt-get install -y wrk >/dev/null
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 echo "building..." >&2
 go build -o "$work/oidclab" ./cmd/oidclab
@@ -59,19 +53,9 @@ pids+=($plain_pid)
 gw_pid=$!
 pids+=($gw_pid)
 
-wait_for() {
-	for _ in $(seq 100); do
-		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "not answering: $1" >&2
-	exit 1
-}
 wait_for "http://127.0.0.1:${PLAIN_PORT}/anything"
 wait_for "http://127.0.0.1:${GW_PORT}/anything"
 
-# cpu_ticks PID -> user+system CPU clock ticks the process has used so far
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
 
 # run URL PID -> "rps p99 requests cpu_ticks": one wrk run and the proxy's CPU during it

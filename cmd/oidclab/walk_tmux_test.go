@@ -88,18 +88,25 @@ func (w *tmuxWalk) waitFor(want string) string {
 	}
 }
 
-func TestWalkthroughInTmux(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	t.Parallel()
-	w := startTmuxWalk(t)
+// toAppStep walks the screens every walk shares: the gateway started, no tunnel, on to the
+// Okta application step.
+func (w *tmuxWalk) toAppStep() {
+	w.t.Helper()
 	w.waitFor("Press enter to start the gateway")
 	w.keys("Enter")
 	w.waitFor("✓ running")
 	w.keys("Enter")
 	w.waitFor("No tunnel")
 	w.keys("Enter")
+}
+
+func TestWalkthroughInTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	w := startTmuxWalk(t)
+	w.toAppStep()
 	w.waitFor("use the embedded client")
 	w.keys("e", "Enter")
 	w.waitFor("Authorization server")
@@ -135,12 +142,7 @@ func TestWalkthroughWrongSecretInTmux(t *testing.T) {
 	}
 	t.Parallel()
 	w := startTmuxWalk(t)
-	w.waitFor("Press enter to start the gateway")
-	w.keys("Enter")
-	w.waitFor("✓ running")
-	w.keys("Enter")
-	w.waitFor("No tunnel")
-	w.keys("Enter")
+	w.toAppStep()
 	w.waitFor("type a client ID")
 	w.keys("t")
 	w.typeText("not-the-secret")
