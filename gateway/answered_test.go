@@ -97,23 +97,6 @@ func TestAnsweredBy(t *testing.T) {
 	}
 }
 
-func TestPluginPanicAnsweredByGateway(t *testing.T) {
-	bus := NewBus()
-	events, unsubscribe := bus.Subscribe(16)
-	t.Cleanup(unsubscribe)
-	cfg := &deck.Config{
-		Services: []deck.Service{svc("s")},
-		Routes:   []deck.Route{route("r", func(r *deck.Route) { r.Paths = []string{"/"} })},
-		Plugins:  []deck.Plugin{{Name: "buggy", Enabled: true}},
-	}
-	g := newTestGateway(t, cfg, Options{Bus: bus, Plugins: Plugins{"buggy": func(deck.Plugin, PluginEnv) (Plugin, error) { return panicPlugin{}, nil }}})
-	resp, _ := get(t, serve(t, g)+"/x", nil)
-	e := finishedEvent(t, events, resp.Header.Get("X-Kong-Request-Id"))
-	if e.AnsweredBy != AnsweredByGateway || e.Reason != ReasonInternalError || e.Status != 500 {
-		t.Errorf("%+v", e)
-	}
-}
-
 func TestRejectedConfigHasReason(t *testing.T) {
 	bus := NewBus()
 	events, unsubscribe := bus.Subscribe(16)

@@ -133,13 +133,12 @@ func TestPluginPanicIsAKong500AndAnEvent(t *testing.T) {
 	if resp.StatusCode != 500 || !strings.Contains(string(body), msgUnexpected) {
 		t.Errorf("%d %s", resp.StatusCode, body)
 	}
-	var explained bool
-	for len(events) > 0 {
-		if e := <-events; e.Kind == EventRequestFinished && e.Reason == ReasonInternalError && strings.Contains(e.Explain, "plugin bug") {
-			explained = true
-		}
+	// One event says it all: the gateway answered, with the reason and the panic explained.
+	e := finishedEvent(t, events, resp.Header.Get("X-Kong-Request-Id"))
+	if e.AnsweredBy != AnsweredByGateway || e.Reason != ReasonInternalError || e.Status != 500 {
+		t.Errorf("%+v", e)
 	}
-	if !explained {
+	if !strings.Contains(e.Explain, "plugin bug") {
 		t.Error("no error event for the panic")
 	}
 }
