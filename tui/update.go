@@ -13,6 +13,7 @@ import (
 
 	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/oidc"
+	"github.com/oidclab/oidclab/gateway/deck"
 	"github.com/oidclab/oidclab/lab"
 	"github.com/oidclab/oidclab/lab/tutorial"
 	"github.com/oidclab/oidclab/okta"
@@ -548,7 +549,7 @@ func upstreamSummary(res *browser.Result) []string {
 	for _, n := range names {
 		if strings.EqualFold(n, "authorization") {
 			scheme, _, _ := strings.Cut(fmt.Sprint(echo.Headers[n]), " ")
-			out = append(out, lab.Clean(n+": "+scheme+" <redacted>"))
+			out = append(out, lab.Clean(n+": "+scheme+" "+deck.Redacted))
 		}
 	}
 	if len(out) == 1 {

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/oidclab/oidclab/gateway/deck"
 	"github.com/oidclab/oidclab/lab"
 	"github.com/oidclab/oidclab/lab/tutorial"
 	"github.com/oidclab/oidclab/okta"
@@ -409,7 +410,7 @@ func (m Model) viewAuthServer() string {
 func (m Model) viewPlugin() string {
 	st := m.styles
 	var b strings.Builder
-	b.WriteString(st.Header.Render("Plugin") + st.Faint.Render("  the decK file the gateway will run (secrets "+"<redacted>"+")") + "\n")
+	b.WriteString(st.Header.Render("Plugin") + st.Faint.Render("  the decK file the gateway will run (secrets "+deck.Redacted+")") + "\n")
 	switch {
 	case m.deckErr != nil:
 		b.WriteString(st.Fail.Render(wrap("✗ "+lab.Clean(m.deckErr.Error()), m.mainWidth())) + "\n")
