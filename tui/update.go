@@ -12,8 +12,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/oidclab/oidclab/gateway"
-	"github.com/oidclab/oidclab/gateway/oidc"
 	"github.com/oidclab/oidclab/gateway/deck"
+	"github.com/oidclab/oidclab/gateway/oidc"
 	"github.com/oidclab/oidclab/lab"
 	"github.com/oidclab/oidclab/lab/tutorial"
 	"github.com/oidclab/oidclab/okta"
