@@ -124,7 +124,7 @@ func Start(ctx context.Context, cfg Config) (_ *Lab, err error) {
 	vars = l.tunnelVars(vars)
 	l.lookup = lookupWith(vars, l.env())
 
-	dc, err := l.load(cfg.Deck, cfg.DeckName)
+	dc, err := l.load(cfg.Deck, cfg.DeckName, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -273,13 +273,14 @@ func (l *Lab) OverriddenEnv() []string {
 	return out
 }
 
-// load reads a decK file (nil: the built-in tutorial) with the lab's variables and plugins.
-func (l *Lab) load(src []byte, name string) (*deck.Config, error) {
+// load reads a decK file (nil: the built-in tutorial) with the lab's plugins and variables;
+// vars, when given, are resolved before the lab's own.
+func (l *Lab) load(src []byte, name string, vars map[string]string) (*deck.Config, error) {
 	if src == nil {
 		src, name = tutorial.Deck, tutorial.DeckName
 	}
 	opts := l.cfg.Plugins.LoadOptions()
-	opts.LookupEnv = l.lookup
+	opts.LookupEnv = lookupWith(vars, l.lookup)
 	cfg, err := deck.Load(bytes.NewReader(src), name, opts)
 	if err != nil {
 		return nil, &DeckError{Source: name, MissingTutorialEnv: missingTutorialEnv(err), Err: err}
@@ -289,8 +290,14 @@ func (l *Lab) load(src []byte, name string) (*deck.Config, error) {
 
 // Apply loads a new decK file with the lab's variables and swaps it in atomically: requests in
 // flight finish on the old configuration; on error nothing changes.
-func (l *Lab) Apply(src []byte, name string) error {
-	cfg, err := l.load(src, name)
+func (l *Lab) Apply(src []byte, name string) error { return l.ApplyWith(src, name, nil) }
+
+// ApplyWith is Apply with vars resolved before the lab's own: a front end applies the values
+// a person typed (a client secret that may be wrong is the point of trying) while a variable
+// it leaves out, such as the embedded IdP's client secret, still comes from the lab and never
+// passes through the front end.
+func (l *Lab) ApplyWith(src []byte, name string, vars map[string]string) error {
+	cfg, err := l.load(src, name, vars)
 	if err != nil {
 		return err
 	}

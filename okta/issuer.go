@@ -155,6 +155,7 @@ type Discovery struct {
 	ScopesSupported       []string `json:"scopes_supported"`
 	ResponseModes         []string `json:"response_modes_supported"`
 	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
+	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
 }
 
 // DiscoveryError is a discovery document that could not be fetched or does not fit the issuer.

@@ -67,7 +67,7 @@ func TestParseConfigTutorial(t *testing.T) {
 	if c.AuthMethods[MethodSession] || !c.AuthMethods[MethodAuthorizationCode] {
 		t.Errorf("auth methods = %v", c.AuthMethods)
 	}
-	if _, iss := normalizeIssuer(c.Issuer); iss != "https://example.okta.com/oauth2/default" {
+	if _, iss := NormalizeIssuer(c.Issuer); iss != "https://example.okta.com/oauth2/default" {
 		t.Errorf("issuer normalised to %q", iss)
 	}
 }

@@ -83,10 +83,10 @@ func (l *fetchLock) unlock() { <-l.sem() }
 // ErrDiscovery wraps every discovery failure.
 var ErrDiscovery = errors.New("oidc: discovery failed")
 
-// normalizeIssuer turns the configured issuer (an issuer id or a discovery URL) into the URL to
+// NormalizeIssuer turns the configured issuer (an issuer id or a discovery URL) into the URL to
 // fetch and the issuer id, as Kong does: a well-known suffix is kept for fetching and removed
 // for the id; a trailing slash is tolerated.
-func normalizeIssuer(s string) (discoveryURL, issuer string) {
+func NormalizeIssuer(s string) (discoveryURL, issuer string) {
 	trimmed := strings.TrimRight(s, "/")
 	for _, suffix := range []string{wellKnownOIDC, wellKnownOAuth} {
 		if base, ok := strings.CutSuffix(trimmed, suffix); ok {

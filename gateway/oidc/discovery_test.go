@@ -19,9 +19,9 @@ func TestNormalizeIssuer(t *testing.T) {
 		{"https://o.okta.com/.well-known/openid-configuration/", "https://o.okta.com/.well-known/openid-configuration", "https://o.okta.com"},
 	}
 	for _, tt := range tests {
-		u, iss := normalizeIssuer(tt.in)
+		u, iss := NormalizeIssuer(tt.in)
 		if u != tt.url || iss != tt.iss {
-			t.Errorf("normalizeIssuer(%q) = %q, %q; want %q, %q", tt.in, u, iss, tt.url, tt.iss)
+			t.Errorf("NormalizeIssuer(%q) = %q, %q; want %q, %q", tt.in, u, iss, tt.url, tt.iss)
 		}
 	}
 }

@@ -115,7 +115,7 @@ func newPlugin(cfg *Config, env gateway.PluginEnv, now func() time.Time) (*plugi
 		log.Warn("openid-connect: session_secret is short; a cookie holder can guess it offline and forge sessions: use at least 32 random characters",
 			"length", len(secret), "issuer", cfg.Issuer)
 	}
-	discURL, issuer := normalizeIssuer(cfg.Issuer)
+	discURL, issuer := NormalizeIssuer(cfg.Issuer)
 	binding := cookieBinding(cfg, issuer)
 	authCodec, err := newBoundCodec(secret, "authorization", binding)
 	if err != nil {
