@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/oidclab/oidclab/okta"
 	"log/slog"
 	"net"
 	"net/url"
@@ -127,7 +128,7 @@ func refuseExposedDemoUser(flag, listen, remedy string) error {
 	if err != nil {
 		return usageErrorf("%s %q: want HOST:PORT", flag, listen)
 	}
-	if isLoopbackHost(host) {
+	if okta.IsLoopbackHost(host) {
 		return nil
 	}
 	return usageErrorf("%s %s is reachable from the network, and anyone there could sign in as the published demo user: %s", flag, listen, remedy)
@@ -153,7 +154,7 @@ func idpRun(ctx context.Context, opts *idpOptions) error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			return usageErrorf("--base-url %q: want an origin like https://idp.example.com", opts.BaseURL)
 		}
-		if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		if u.Scheme == "http" && !okta.IsLoopbackHost(u.Hostname()) {
 			return usageErrorf("--base-url %q: http is accepted on loopback hosts only; use https", opts.BaseURL)
 		}
 	}
@@ -173,7 +174,7 @@ func idpRun(ctx context.Context, opts *idpOptions) error {
 		return usageErrorf("cannot listen on %s: %v%s", opts.Listen, errors.Unwrap(err), hint)
 	}
 	defer srv.Close()
-	if !isLoopbackHost(host) && opts.BaseURL == "" {
+	if !okta.IsLoopbackHost(host) && opts.BaseURL == "" {
 		logger.Warn("the issuer names a loopback address; clients on other machines need --base-url with the address they use", "issuer", srv.Issuer())
 	}
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"github.com/oidclab/oidclab/okta"
 	"io"
 	"log/slog"
 	"net"
@@ -177,16 +178,7 @@ func validateUpOptions(opts *upOptions) error {
 // interfaces) does not.
 func isLoopbackAddr(hostport string) bool {
 	host, _, err := net.SplitHostPort(hostport)
-	return err == nil && isLoopbackHost(host)
-}
-
-// isLoopbackHost reports whether a host name or IP names only this machine.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	return err == nil && okta.IsLoopbackHost(host)
 }
 
 func parseTrustedIPs(values []string) ([]netip.Prefix, error) {
