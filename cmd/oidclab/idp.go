@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/oidclab/oidclab/okta"
 	"log/slog"
 	"net"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oidclab/oidclab/okta"
 	"github.com/oidclab/oidclab/okta/emulator"
 )
 

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"github.com/oidclab/oidclab/okta"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/oidclab/oidclab/gateway/deck"
 	"github.com/oidclab/oidclab/lab"
+	"github.com/oidclab/oidclab/okta"
 	"github.com/oidclab/oidclab/tunnel"
 )
 
