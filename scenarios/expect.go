@@ -111,17 +111,17 @@ func (r *run) expectUpstream(x *UpstreamExpect, res *browser.Result, fail func(s
 	if x.Method != "" && !strings.EqualFold(e.Method, x.Method) {
 		fail("the upstream saw %s, want %s", e.Method, x.Method)
 	}
-	token, hasBearer := strings.CutPrefix(e.header("Authorization"), "Bearer ")
+	token, hasBearer := strings.CutPrefix(e.Header("Authorization"), "Bearer ")
 	if x.Bearer != nil && hasBearer != *x.Bearer {
 		fail("the upstream got a bearer token: %v, want %v", hasBearer, *x.Bearer)
 	}
 	for name, want := range x.Headers {
-		if got := e.header(name); !strings.Contains(got, want) {
+		if got := e.Header(name); !strings.Contains(got, want) {
 			fail("the upstream's %s header does not contain %q", name, want)
 		}
 	}
 	for _, name := range x.NoHeaders {
-		if e.header(name) != "" {
+		if e.Header(name) != "" {
 			fail("the upstream received a %s header", name)
 		}
 	}

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oidclab/oidclab/gateway/echo"
 	"github.com/oidclab/oidclab/lab/tutorial"
 	"github.com/oidclab/oidclab/okta/emulator"
 	"github.com/oidclab/oidclab/scenarios/browser"
@@ -166,7 +166,7 @@ func (r *run) record(ctx context.Context, index int, kind string, res *browser.R
 		r.res.Trace = append(r.res.Trace, TraceHop{Step: index, Hop: h})
 	}
 	if e, ok := parseEcho(res); ok {
-		if tok, ok := strings.CutPrefix(e.header("Authorization"), "Bearer "); ok {
+		if tok, ok := strings.CutPrefix(e.Header("Authorization"), "Bearer "); ok {
 			r.accessToken = tok
 		}
 	}
@@ -221,34 +221,10 @@ func withoutURL(err error) error {
 	return err
 }
 
-// echo is the part of the echo upstream's answer scenarios read.
-type echo struct {
-	Method  string         `json:"method"`
-	Headers map[string]any `json:"headers"`
-}
-
-func parseEcho(res *browser.Result) (echo, bool) {
-	var e echo
-	if res == nil || res.ContentType != "application/json" || json.Unmarshal([]byte(res.Body), &e) != nil || e.Method == "" || e.Headers == nil {
-		return echo{}, false
+// parseEcho reads the page as the echo upstream's answer, when it is one.
+func parseEcho(res *browser.Result) (echo.Answer, bool) {
+	if res == nil || res.ContentType != "application/json" {
+		return echo.Answer{}, false
 	}
-	return e, true
-}
-
-func (e echo) header(name string) string {
-	for k, v := range e.Headers {
-		if !strings.EqualFold(k, name) {
-			continue
-		}
-		switch v := v.(type) {
-		case string:
-			return v
-		case []any:
-			if len(v) > 0 {
-				s, _ := v[0].(string)
-				return s
-			}
-		}
-	}
-	return ""
+	return echo.ParseAnswer([]byte(res.Body))
 }

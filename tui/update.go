@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/oidclab/oidclab/gateway"
 	"github.com/oidclab/oidclab/gateway/deck"
+	"github.com/oidclab/oidclab/gateway/echo"
 	"github.com/oidclab/oidclab/gateway/oidc"
 	"github.com/oidclab/oidclab/lab"
 	"github.com/oidclab/oidclab/lab/tutorial"
@@ -532,28 +532,14 @@ func (m Model) updateInputs(msg tea.Msg) (tea.Model, tea.Cmd) {
 // upstreamSummary is what the echo upstream says it received, the access token's value
 // replaced by the redaction marker.
 func upstreamSummary(res *browser.Result) []string {
-	var echo struct {
-		Method  string         `json:"method"`
-		URL     string         `json:"url"`
-		Headers map[string]any `json:"headers"`
-	}
-	if res.ContentType != "application/json" || json.Unmarshal([]byte(res.Body), &echo) != nil || echo.Method == "" {
+	a, ok := echo.ParseAnswer([]byte(res.Body))
+	if res.ContentType != "application/json" || !ok {
 		return []string{fmt.Sprintf("final page: %d %s", res.Status, lab.Clean(res.URL))}
 	}
-	out := []string{lab.Clean(echo.Method + " " + echo.URL)}
-	names := make([]string, 0, len(echo.Headers))
-	for n := range echo.Headers {
-		names = append(names, n)
+	auth := a.Header("Authorization")
+	if auth == "" {
+		return []string{lab.Clean(a.Method + " " + a.URL), "no Authorization header"}
 	}
-	slices.Sort(names)
-	for _, n := range names {
-		if strings.EqualFold(n, "authorization") {
-			scheme, _, _ := strings.Cut(fmt.Sprint(echo.Headers[n]), " ")
-			out = append(out, lab.Clean(n+": "+scheme+" "+deck.Redacted))
-		}
-	}
-	if len(out) == 1 {
-		out = append(out, "no Authorization header")
-	}
-	return out
+	scheme, _, _ := strings.Cut(auth, " ")
+	return []string{lab.Clean(a.Method + " " + a.URL), lab.Clean("Authorization: " + scheme + " " + deck.Redacted)}
 }
