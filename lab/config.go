@@ -68,7 +68,8 @@ type Config struct {
 	// RealUpstreams sends httpbin.konghq.com/httpbin.org services to the network instead of the
 	// built-in echo.
 	RealUpstreams bool
-	// LookupEnv resolves ${{ env "X" }} in the decK file; default os.LookupEnv. The IdP's
+	// LookupEnv resolves ${{ env "X" }} in the decK file; nil: no environment (the CLI passes
+	// os.LookupEnv). The IdP's
 	// tutorial variables take precedence over it.
 	LookupEnv func(string) (string, bool)
 	// Logger receives the gateway's and the IdP's logs (never secrets); default discard.

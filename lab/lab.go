@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -241,11 +240,13 @@ func contains(list []string, v string) bool {
 	return false
 }
 
+// env is the environment the front end handed in; without one, none (a library reads no
+// process environment of its own).
 func (l *Lab) env() func(string) (string, bool) {
 	if l.cfg.LookupEnv != nil {
 		return l.cfg.LookupEnv
 	}
-	return os.LookupEnv
+	return func(string) (string, bool) { return "", false }
 }
 
 // lookupWith resolves the IdP's variables first, then the environment's.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -32,7 +31,8 @@ type Options struct {
 	Parallel int
 	// Timeout bounds one scenario (default: the scenario's, else 60s).
 	Timeout time.Duration
-	// LookupEnv reads DECK_* and OKTA_TEST_* for idp: okta (default os.LookupEnv).
+	// LookupEnv reads DECK_*, OKTA_TEST_* and NGROK_* for idp: okta and tunnel: ngrok, and the
+	// decK files' variables; nil: no environment (the CLI passes os.LookupEnv).
 	LookupEnv func(string) (string, bool)
 	// Logger receives the labs' logs (default: discarded).
 	Logger *slog.Logger
@@ -247,11 +247,10 @@ func defaultDriver(ctx context.Context, kind string) (browser.Driver, error) {
 var oktaEnv = []string{"DECK_ISSUER_URL", "DECK_OKTA_CLIENT_ID", "DECK_OKTA_CLIENT_SECRET", "OKTA_TEST_USER", "OKTA_TEST_PASSWORD"}
 
 func (r *run) env(name string) string {
-	lookup := r.opts.LookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
+	if r.opts.LookupEnv == nil {
+		return "" // no environment handed in
 	}
-	v, _ := lookup(name)
+	v, _ := r.opts.LookupEnv(name)
 	return v
 }
 

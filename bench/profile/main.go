@@ -38,7 +38,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	l, err := lab.Start(ctx, lab.Config{
-		Deck: src, DeckName: *file, IdP: lab.IdPNone, Listen: *listen, AdminListen: "off",
+		Deck: src, DeckName: *file, IdP: lab.IdPNone, Listen: *listen, AdminListen: "off", LookupEnv: os.LookupEnv,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

@@ -89,6 +89,7 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	}
 	progress := newProgress(opts.IO, len(list))
 	rep := scenarios.Run(ctx, list, scenarios.Options{
+		LookupEnv:    os.LookupEnv,
 		Browser:      opts.Browser,
 		ForceBrowser: opts.Browser == "chromium",
 		IdP:          opts.IdP,

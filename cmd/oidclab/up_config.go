@@ -57,6 +57,7 @@ func (opts *upOptions) labConfig() (lab.Config, error) {
 		TrustedIPs:    trusted,
 		RealUpstreams: opts.RealUpstreams,
 		Plugins:       opts.Plugins,
+		LookupEnv:     os.LookupEnv,
 	}
 	if opts.ConfigFile != "" {
 		cfg.DeckName = opts.ConfigFile

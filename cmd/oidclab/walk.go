@@ -58,6 +58,7 @@ func runWalkthrough(cmd *cobra.Command, io *ioStreams, up *upOptions) error {
 			Listen:      up.Listen,
 			AdminListen: up.AdminListen,
 			IdPListen:   up.IdPListen,
+			LookupEnv:   os.LookupEnv,
 		},
 		Getenv:  os.Getenv,
 		NoColor: noColor,

@@ -72,10 +72,6 @@ func TryStart(t testing.TB, cfg lab.Config) (*Lab, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	if cfg.LookupEnv == nil {
-		// The tests' own environment must not leak into a lab: a developer's DECK_* would.
-		cfg.LookupEnv = func(string) (string, bool) { return "", false }
-	}
 	l, err := lab.Start(context.Background(), cfg)
 	if err != nil {
 		return nil, err
